@@ -1,0 +1,159 @@
+"""`python -m bot …`: ask, chat, knowledge check, serve, settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot import logs
+from bot.core import Adviser, KnowledgeError, coverage
+from bot.render_text import render
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("bot.cli")
+JSONL_FIELDS = ("verdict", "clauses", "entry", "confidence", "route", "answer")
+CHAT_HELP = """Type a question or paste a draft post and press Enter.
+Commands: help, quit (or Ctrl-D)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        help="knowledge folder (default: BOT_KNOWLEDGE_DIR or the shipped one)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="advise on one message, or a JSONL batch on stdin")
+    ask.add_argument("text", nargs="?", help="the question or draft post")
+    ask.add_argument("--jsonl", action="store_true", help='read {"id","text"} lines on stdin')
+    ask.add_argument("--json", action="store_true", help="print the full advice as JSON")
+
+    sub.add_parser("chat", help="talk to the adviser in this terminal (no Azure needed)")
+
+    knowledge = sub.add_parser("knowledge", help="knowledge tools")
+    knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_sub.add_parser("check", help="validate the knowledge files and show coverage")
+
+    serve = sub.add_parser("serve", help="start the bot server (Bot Framework + web chat)")
+    serve.add_argument("--host", help="address to listen on (default BOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PORT or 3978)")
+
+    sub.add_parser("settings", help="list every setting, its variable and default")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure("WARNING", "text")
+    try:
+        if args.command == "settings":
+            return print_settings(sys.stdout)
+        if args.command == "serve":
+            return serve(args.host, args.port)
+        adviser = Adviser.from_directory(args.knowledge or Settings.from_env().knowledge_dir)
+    except (KnowledgeError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's own output
+        return 2
+    if args.command == "knowledge":
+        return knowledge_check(adviser, sys.stdout)
+    if args.command == "chat":
+        return chat(adviser, sys.stdin, sys.stdout)
+    if args.jsonl:
+        return ask_jsonl(adviser, sys.stdin, sys.stdout)
+    if not args.text:
+        print("error: give the text to ask about, or --jsonl", file=sys.stderr)  # noqa: T201
+        return 2
+    advice = adviser.advise(args.text)
+    out = (
+        json.dumps(advice.to_json(), ensure_ascii=False, indent=2)
+        if args.json
+        else render(advice, adviser.knowledge)
+    )
+    print(out)  # noqa: T201
+    return 0
+
+
+def ask_jsonl(adviser: Adviser, lines: Iterable[str], out: TextIO) -> int:
+    """One output line per input line; a bad line gets an error line and the rest go on."""
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        ident: object = f"line {number}"
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("expected a JSON object")
+            ident = item.get("id", ident)
+            text = item.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError("field 'text' must be a non-empty string")
+            advice = adviser.advise(text).to_json()
+            result = {"id": ident, **{k: advice[k] for k in JSONL_FIELDS}}
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            failed += 1
+            result = {"id": ident, "error": str(exc)}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    out.flush()
+    return 1 if failed else 0
+
+
+def chat(adviser: Adviser, stdin: TextIO, out: TextIO) -> int:
+    out.write(
+        "Social media policy adviser (local chat). Nothing you type here is stored.\n"
+        f"{CHAT_HELP}\n\n"
+    )
+    while True:
+        out.write("you> ")
+        out.flush()
+        line = stdin.readline()
+        if not line:
+            out.write("\n")
+            return 0
+        text = line.strip()
+        if text.lower() in ("quit", "exit", "bye"):
+            return 0
+        if not text:
+            continue
+        if text.lower() in ("help", "?"):
+            out.write(CHAT_HELP + "\n\n")
+            continue
+        out.write("\n" + render(adviser.advise(text), adviser.knowledge) + "\n\n")
+
+
+def knowledge_check(adviser: Adviser, out: TextIO) -> int:
+    knowledge = adviser.knowledge
+    cover = coverage(knowledge)
+    out.write(
+        f"knowledge OK: {len(knowledge.entries)} entries, {len(knowledge.clauses)} clauses, "
+        f"{len(adviser.lexicon.signals)} risk signals, policy {knowledge.policy_version}\n"
+    )
+    out.write(
+        "entries per clause: "
+        + "  ".join(f"{c} {n}" for c, n in cover.entries_per_clause.items())
+        + "\n"
+    )
+    if cover.uncovered:
+        out.write("clauses with no entry: " + ", ".join(cover.uncovered) + "\n")
+        return 1
+    out.write("every clause has at least one entry\n")
+    return 0
+
+
+def print_settings(out: TextIO) -> int:
+    for env, default, help_text in Settings.describe():
+        out.write(f"{env:28} {default!s:28} {help_text}\n")
+    return 0
+
+
+def serve(host: str | None, port: int | None) -> int:
+    from bot.server import run  # the edges load only when serving
+
+    return run(host=host, port=port)

@@ -1,0 +1,22 @@
+"""The advice engine. Pure Python: never imports botbuilder, aiohttp or msal."""
+
+from bot.core.adviser import MAX_CHARS, Adviser
+from bot.core.knowledge import KnowledgeError, coverage, default_knowledge_dir, load_knowledge
+from bot.core.types import Advice, Alternative, Band, Clause, Entry, Knowledge, Route, Verdict
+
+__all__ = [
+    "MAX_CHARS",
+    "Advice",
+    "Adviser",
+    "Alternative",
+    "Band",
+    "Clause",
+    "Entry",
+    "Knowledge",
+    "KnowledgeError",
+    "Route",
+    "Verdict",
+    "coverage",
+    "default_knowledge_dir",
+    "load_knowledge",
+]

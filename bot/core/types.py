@@ -1,0 +1,101 @@
+"""The values the advice engine works with. Plain frozen dataclasses: no I/O, no framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    CAUTION = "caution"
+    NOT_OK = "not_ok"
+    INFO = "info"
+    ASK = "ask"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Route(StrEnum):
+    NONE = ""
+    LINE_MANAGER = "line_manager"
+    DCCT = "dcct"
+
+
+class Band(StrEnum):
+    """How sure the matcher is: high answers, middle answers with alternatives, low asks."""
+
+    HIGH = "high"
+    MIDDLE = "middle"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One curated FAQ entry (see knowledge/faq/*.toml)."""
+
+    id: str
+    questions: tuple[str, ...]
+    verdict: Verdict
+    answer: str
+    clauses: tuple[str, ...]
+    route: Route = Route.NONE
+    tags: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    clauses: dict[str, Clause]
+    entries: tuple[Entry, ...]
+    policy_version: str
+    policy_title: str
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    entry: str
+    question: str
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What the adviser says about one message. Edges render it; they never recompute it."""
+
+    verdict: Verdict
+    clauses: tuple[str, ...]
+    entry: str | None
+    confidence: float
+    route: Route
+    answer: str
+    policy_version: str
+    band: Band = Band.HIGH
+    alternatives: tuple[Alternative, ...] = ()
+    signals: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict.value,
+            "clauses": list(self.clauses),
+            "entry": self.entry,
+            "confidence": round(self.confidence, 3),
+            "route": self.route.value,
+            "answer": self.answer,
+            "band": self.band.value,
+            "alternatives": [
+                {"entry": a.entry, "question": a.question, "verdict": a.verdict.value}
+                for a in self.alternatives
+            ],
+            "signals": list(self.signals),
+            "policy_version": self.policy_version,
+        }

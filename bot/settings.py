@@ -1,0 +1,152 @@
+"""Typed settings, read once from the environment at start.
+
+Each field names its environment variable and says what it is for; `python -m bot
+settings` prints them all, and the runbook documents every one (a test checks). A bad
+or missing required value stops start-up with a message that names the variable.
+Secrets never get a default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or bad; the message names each variable."""
+
+
+class AppType(StrEnum):
+    SINGLE_TENANT = "SingleTenant"
+    MULTI_TENANT = "MultiTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+def setting(env: str, help: str, default: Any = MISSING, *, secret: bool = False) -> Any:
+    meta = {"env": env, "help": help, "secret": secret}
+    return field(default=default, metadata=meta) if default is not MISSING else field(metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Bot Framework identity. No app id = local mode (Emulator, tests, web chat stand-in).
+    app_id: str = setting(
+        "MicrosoftAppId", "Entra app (client) id of the bot; empty = local mode", ""
+    )
+    app_password: str = setting(
+        "MicrosoftAppPassword", "client secret of the bot's app registration", "", secret=True
+    )
+    app_type: AppType = setting(
+        "MicrosoftAppType", "SingleTenant, MultiTenant or UserAssignedMSI", AppType.SINGLE_TENANT
+    )
+    app_tenant_id: str = setting("MicrosoftAppTenantId", "Entra tenant id (SingleTenant/MSI)", "")
+
+    # Server
+    host: str = setting("BOT_HOST", "address to listen on", "127.0.0.1")
+    port: int = setting("PORT", "port to listen on (Bot Framework tooling expects 3978)", 3978)
+    database_path: Path = setting(
+        "BOT_DATABASE_PATH",
+        "SQLite file for tickets, feedback and the outbox",
+        Path("data/adviser.sqlite3"),
+    )
+    knowledge_dir: Path | None = setting(
+        "BOT_KNOWLEDGE_DIR", "folder with clauses.md, lexicon.toml, faq/ and policy/", None
+    )
+    log_level: str = setting("BOT_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO")
+    log_format: str = setting("BOT_LOG_FORMAT", "json (one object a line) or text", "json")
+    max_message_chars: int = setting(
+        "BOT_MAX_MESSAGE_CHARS", "longer messages are refused with a clear reply", 4000
+    )
+    retention_days: int = setting(
+        "BOT_RETENTION_DAYS", "days before stored question text and closed tickets are deleted", 30
+    )
+
+    @property
+    def local_mode(self) -> bool:
+        return not self.app_id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in fields(cls):
+            name = f.metadata["env"]
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[f.name] = _parse(hints[f.name], raw.strip())
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise SettingsError("bad settings:\n  " + "\n  ".join(problems))
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Cross-field rules. Raises SettingsError naming every variable at fault."""
+        problems = []
+        if not 0 < self.port < 65536:
+            problems.append("PORT: must be between 1 and 65535")
+        if self.max_message_chars < 100:
+            problems.append("BOT_MAX_MESSAGE_CHARS: must be at least 100")
+        if self.retention_days < 1:
+            problems.append("BOT_RETENTION_DAYS: must be at least 1")
+        if self.log_format not in ("json", "text"):
+            problems.append("BOT_LOG_FORMAT: must be 'json' or 'text'")
+        if self.app_id:
+            if self.app_type is not AppType.USER_ASSIGNED_MSI and not self.app_password:
+                problems.append(
+                    "MicrosoftAppPassword: required when MicrosoftAppId is set "
+                    f"and MicrosoftAppType is {self.app_type.value}"
+                )
+            if self.app_type is not AppType.MULTI_TENANT and not self.app_tenant_id:
+                problems.append(
+                    f"MicrosoftAppTenantId: required when MicrosoftAppType is {self.app_type.value}"
+                )
+        if problems:
+            raise SettingsError("bad settings:\n  " + "\n  ".join(problems))
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for every setting, for docs and `bot settings`."""
+        rows = []
+        for f in fields(cls):
+            default = "" if f.default is MISSING or f.metadata["secret"] else str(f.default or "")
+            rows.append((f.metadata["env"], default, f.metadata["help"]))
+        return rows
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number, got {raw!r}") from None
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if kind in (Path, Path | None):
+        return Path(raw)
+    if isinstance(kind, type) and issubclass(kind, StrEnum):
+        try:
+            return kind(raw)
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise ValueError(f"expected one of {allowed}, got {raw!r}") from None
+    return raw
