@@ -1,0 +1,177 @@
+"""A local fake of the Bot Connector service (the `serviceUrl` Teams gives the bot).
+
+It records what the bot sends and answers the way the real service does: replies and
+new activities get `201 {"id": …}`, updates `200 {"id": …}`, new conversations
+`201 {"id", "activityId"}`. Failures can be queued (`fail_next`) to test retries,
+including `429` with `Retry-After`.
+
+    async with FakeConnector() as connector:
+        activity["serviceUrl"] = connector.service_url
+        ...
+        sent = await connector.wait_for(1)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One call the bot made: POST reply/new activity, PUT update, or new conversation."""
+
+    method: str
+    path: str
+    conversation_id: str
+    reply_to_id: str | None
+    activity: dict[str, Any]
+    authorization: str | None
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: int | None = None
+    code: str = "ServiceError"
+
+
+@dataclass
+class Member:
+    id: str
+    name: str
+    aad_object_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "aadObjectId": self.aad_object_id, **self.extra}
+
+
+class FakeConnector:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sent: list[Sent] = []
+        self.members: dict[str, list[Member]] = {}  # conversation or team id -> members
+        self._failures: list[Failure] = []
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._host, self._port = host, port
+        self._runner: web.AppRunner | None = None
+        self.app = web.Application()
+        base = "/v3/conversations"
+        self.app.router.add_post(base, self._create_conversation)
+        self.app.router.add_post(base + "/{cid}/activities", self._post_activity)
+        self.app.router.add_post(base + "/{cid}/activities/{aid}", self._post_activity)
+        self.app.router.add_put(base + "/{cid}/activities/{aid}", self._put_activity)
+        self.app.router.add_get(base + "/{cid}/members", self._get_members)
+        self.app.router.add_get(base + "/{cid}/members/{uid}", self._get_member)
+        self.app.router.add_get(base + "/{cid}/pagedmembers", self._get_paged_members)
+
+    @property
+    def service_url(self) -> str:
+        """With the trailing slash, as Teams sends it."""
+        return f"http://{self._host}:{self._port}/"
+
+    async def start(self) -> FakeConnector:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self._port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeConnector:
+        return await self.start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        """Answer the next `times` sends with `status` (e.g. 429 with Retry-After)."""
+        self._failures += [Failure(status, retry_after) for _ in range(times)]
+
+    def activities(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            s.activity
+            for s in self.sent
+            if conversation_id is None or s.conversation_id == conversation_id
+        ]
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[Sent]:  # noqa: ASYNC109
+        """Wait until at least `count` calls were recorded; return them all."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.sent) >= count), timeout)
+        return list(self.sent)
+
+    async def _record(self, request: web.Request, reply_to: str | None) -> web.Response | None:
+        if self._failures:
+            failure = self._failures.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            body = {"error": {"code": failure.code, "message": f"fake failure {failure.status}"}}
+            return web.json_response(body, status=failure.status, headers=headers)
+        try:
+            activity = await request.json()
+        except json.JSONDecodeError:
+            return web.json_response(
+                {"error": {"code": "BadArgument", "message": "body is not JSON"}}, status=400
+            )
+        sent = Sent(
+            method=request.method,
+            path=request.path,
+            conversation_id=request.match_info.get("cid", ""),
+            reply_to_id=reply_to,
+            activity=activity,
+            authorization=request.headers.get("Authorization"),
+        )
+        async with self._changed:
+            self.sent.append(sent)
+            self._changed.notify_all()
+        return None
+
+    async def _post_activity(self, request: web.Request) -> web.Response:
+        failed = await self._record(request, request.match_info.get("aid"))
+        return failed or web.json_response({"id": f"activity-{next(self._ids)}"}, status=201)
+
+    async def _put_activity(self, request: web.Request) -> web.Response:
+        failed = await self._record(request, None)
+        return failed or web.json_response({"id": request.match_info["aid"]}, status=200)
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        failed = await self._record(request, None)
+        if failed:
+            return failed
+        number = next(self._ids)
+        return web.json_response(
+            {"id": f"a:fake-conversation-{number}", "activityId": f"activity-{number}"},
+            status=201,
+        )
+
+    async def _get_members(self, request: web.Request) -> web.Response:
+        members = self.members.get(request.match_info["cid"], [])
+        return web.json_response([m.to_json() for m in members])
+
+    async def _get_paged_members(self, request: web.Request) -> web.Response:
+        members = self.members.get(request.match_info["cid"], [])
+        return web.json_response({"members": [m.to_json() for m in members]})
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        uid = request.match_info["uid"]
+        for member in self.members.get(request.match_info["cid"], []):
+            if uid in (member.id, member.aad_object_id):
+                return web.json_response(member.to_json())
+        body = {"error": {"code": "MemberNotFoundInConversation", "message": "Member not found"}}
+        return web.json_response(body, status=404)
