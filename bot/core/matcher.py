@@ -20,6 +20,7 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 CANDIDATES = 12
 LEXICAL_WEIGHT = 0.55
+CEILING_TERMS = 8
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Matcher:
             token: math.log(1 + (total - len(posts) + 0.5) / (len(posts) + 0.5))
             for token, posts in self._postings.items()
         }
+        ranked = sorted(self._idf.values())
+        self._unknown_idf = ranked[int(len(ranked) * 0.75)] if ranked else 1.0
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         tokens = self._normaliser.tokens(text)
@@ -72,20 +75,27 @@ class Matcher:
         if not scores:
             return []
         # The best possible BM25 for this query: every query word matched in a typical entry.
-        ceiling = sum(self._idf.get(t, 0.0) for t in query_terms) * (BM25_K1 + 1) / (1 + BM25_K1)
-        ceiling = max(ceiling, 1e-9)
+        # Words the FAQ never uses count at full weight: an unknown word ('dog', 'hustings')
+        # is exactly what makes a familiar-looking question a different one.
+        weights = sorted((self._idf.get(t, self._unknown_idf) for t in query_terms), reverse=True)
+        # No entry can be expected to cover more words than a long paraphrase has.
+        ceiling = max(sum(weights[:CEILING_TERMS]), 1e-9)
+        # A query of only everyday words ("post", "online") carries too little to be sure.
+        informative = min(ceiling / (2 * self._unknown_idf), 1.0)
         top = sorted(scores.items(), key=lambda item: item[1], reverse=True)[:CANDIDATES]
         joined = " ".join(tokens)
         matches = []
         for index, lexical in top:
             best_ratio, best_question = 0.0, self._entries[index].questions[0]
             for normalised, question in self._paraphrases[index]:
-                ratio = fuzz.token_set_ratio(joined, normalised) / 100
-                ratio = (ratio + fuzz.token_sort_ratio(joined, normalised) / 100) / 2
+                # token_sort, not token_set: a query whose words are a subset of a longer
+                # paraphrase must not score as a perfect match.
+                ratio = fuzz.token_sort_ratio(joined, normalised) / 100
                 if ratio > best_ratio:
                     best_ratio, best_question = ratio, question
             lexical_share = min(lexical / ceiling, 1.0)
             score = LEXICAL_WEIGHT * lexical_share + (1 - LEXICAL_WEIGHT) * best_ratio
+            score *= 0.3 + 0.7 * informative
             matches.append(Match(self._entries[index], score, best_question))
         matches.sort(key=lambda m: m.score, reverse=True)
         return matches[:limit]

@@ -23,6 +23,7 @@ class Severity(StrEnum):
     CAUTION = "caution"  # never 'ok' while this fires
     ASK = "ask"  # the right answer is to ask someone first
     CONTEXT = "context"  # shifts routing or clauses, not the verdict
+    SUPPORTS = "supports"  # evidence for 'ok' when nothing else decides
     MANIPULATION = "manipulation"  # the message tries to steer the verdict
 
 
@@ -47,6 +48,8 @@ class Hit:
 @dataclass(frozen=True)
 class Lexicon:
     replacements: dict[str, str]
+    concepts: dict[str, list[str]]
+    topic_words: frozenset[str]
     signals: tuple[Signal, ...]
 
 
@@ -73,6 +76,17 @@ def parse_lexicon(data: dict[str, Any], path: str, clause_ids: set[str]) -> Lexi
     ):
         problems.append(f"{path}: [replacements] must map words to words")
         replacements = {}
+    concepts = data.get("concepts", {})
+    if not isinstance(concepts, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+        for k, v in concepts.items()
+    ):
+        problems.append(f"{path}: [concepts] must map a name to a list of words")
+        concepts = {}
+    topic = data.get("topic", {}).get("words", [])
+    if not isinstance(topic, list) or not topic or not all(isinstance(w, str) for w in topic):
+        problems.append(f"{path}: [topic] needs a non-empty list 'words'")
+        topic = []
     signals: list[Signal] = []
     for index, raw in enumerate(data.get("signal", []), start=1):
         where = f"{path} signal #{index} '{raw.get('name', '?')}'"
@@ -117,7 +131,12 @@ def parse_lexicon(data: dict[str, Any], path: str, clause_ids: set[str]) -> Lexi
         )
     if problems:
         raise KnowledgeError(problems)
-    return Lexicon(replacements=dict(replacements), signals=tuple(signals))
+    return Lexicon(
+        replacements=dict(replacements),
+        concepts=dict(concepts),
+        topic_words=frozenset(topic),
+        signals=tuple(signals),
+    )
 
 
 def load_lexicon(path: Path, clause_ids: set[str]) -> Lexicon:

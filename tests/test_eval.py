@@ -1,0 +1,46 @@
+"""The labelled dev set through the real CLI, scored by the shared scorer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+EVAL = ROOT.parent / "shared" / "eval"
+FLOOR = 80.0
+
+
+def run_eval(labels: Path, tmp_path: Path) -> str:
+    answers = tmp_path / "answers.jsonl"
+    with labels.open() as stdin, answers.open("w") as stdout:
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--jsonl"],
+            stdin=stdin, stdout=stdout, cwd=ROOT, check=True, timeout=120,
+        )  # fmt: skip
+    scored = subprocess.run(
+        [sys.executable, str(EVAL / "score.py"), str(labels), str(answers), "--show-misses"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return scored.stdout
+
+
+def score_line(report: str) -> tuple[float, int]:
+    match = re.search(r"^score ([\d.]+)% .*dangerous (\d+)$", report, re.MULTILINE)
+    assert match, report
+    return float(match[1]), int(match[2])
+
+
+@pytest.mark.skipif(
+    not (EVAL / "dev.jsonl").exists(), reason="shared/eval is not beside this checkout"
+)
+def test_dev_set_scores_above_the_floor_with_no_dangerous_ok(tmp_path: Path) -> None:
+    report = run_eval(EVAL / "dev.jsonl", tmp_path)
+    score, dangerous = score_line(report)
+    assert dangerous == 0, report
+    assert score >= FLOOR, report
+    assert "missing 0  invalid-verdict 0" in report
