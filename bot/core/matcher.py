@@ -58,6 +58,16 @@ class Matcher:
         }
         ranked = sorted(self._idf.values())
         self._unknown_idf = ranked[int(len(ranked) * 0.75)] if ranked else 1.0
+        # BM25 per (token, entry) depends only on the index: compute it once here so that
+        # a query is a few dictionary additions per posting.
+        self._weights: dict[str, list[tuple[int, float]]] = {}
+        for token, posts in self._postings.items():
+            idf = self._idf[token]
+            weighted = []
+            for index, count in posts:
+                norm = 1 - BM25_B + BM25_B * self._lengths[index] / self._average_length
+                weighted.append((index, idf * count * (BM25_K1 + 1) / (count + BM25_K1 * norm)))
+            self._weights[token] = weighted
 
     def search(self, text: str, limit: int = 5) -> list[Match]:
         tokens = self._normaliser.tokens(text)
@@ -66,12 +76,8 @@ class Matcher:
         query_terms = set(tokens)
         scores: dict[int, float] = defaultdict(float)
         for token in query_terms:
-            idf = self._idf.get(token)
-            if idf is None:
-                continue
-            for index, count in self._postings[token]:
-                norm = 1 - BM25_B + BM25_B * self._lengths[index] / self._average_length
-                scores[index] += idf * count * (BM25_K1 + 1) / (count + BM25_K1 * norm)
+            for index, weight in self._weights.get(token, ()):
+                scores[index] += weight
         if not scores:
             return []
         # The best possible BM25 for this query: every query word matched in a typical entry.
