@@ -29,7 +29,7 @@ def render(advice: Advice, knowledge: Knowledge, width: int = 88) -> str:
         for cid in advice.clauses:
             clause = knowledge.clauses[cid]
             lines += textwrap.wrap(
-                f"{cid}  {clause.text}", width, initial_indent="  ", subsequent_indent="      "
+                f"{cid:<4} {clause.text}", width, initial_indent="  ", subsequent_indent="       "
             )
         lines.append("")
     if advice.alternatives:

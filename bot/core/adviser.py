@@ -166,6 +166,7 @@ class Adviser:
             alternatives = tuple(
                 Alternative(m.entry.id, m.question, m.entry.verdict)
                 for m in matches[1 : 1 + MAX_ALTERNATIVES]
+                if m.entry is not speaking and self._band(m.score) is not Band.LOW
             )
         extra = [e for e in dict.fromkeys(context) if e is not speaking]
         return Advice(
@@ -253,9 +254,12 @@ class Adviser:
         elif verdict in LEADS:
             parts.append(LEADS[verdict])
         parts += [other.answer for other in extra if other.verdict is Verdict.INFO]
+        # A signal explains itself unless the entry's answer already covers its clauses.
+        covered = set(entry.clauses) if entry is not None else set()
         seen: set[str] = set()
         for hit in hits:
-            if hit.signal.explanation not in seen:
+            fresh = not set(hit.signal.clauses) <= covered or not hit.signal.clauses
+            if fresh and hit.signal.explanation not in seen:
                 seen.add(hit.signal.explanation)
                 parts.append(hit.signal.explanation)
         return "\n\n".join(parts)
