@@ -85,7 +85,9 @@ class Adviser:
             for q in SENTENCE_END.split(parts.question)
             if len(q.split()) >= 4 and self._on_topic(self.normaliser.text(q))
         ]
-        picks = [m for q in questions if len(questions) > 1 for m in self._search(q, 1)]
+        # Around a pasted draft, the question alone says best what the person wants to do.
+        several = len(questions) > 1 or parts.has_draft
+        picks = [m for q in questions if several for m in self._search(q, 1)]
         return self._decide(matches, picks, hits, has_draft=parts.has_draft)
 
     def _search(self, text: str, limit: int) -> list[Match]:
