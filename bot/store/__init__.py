@@ -1,0 +1,1 @@
+"""Persistence edges: one SQLite file, reached only through a worker thread."""
