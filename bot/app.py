@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.clock import Clock, SystemClock
 from bot.core import Adviser
 from bot.settings import Settings
+from bot.store.database import Database
+from bot.store.feedback import SqliteFeedbackStore
+from bot.store.retention import Purge, purge_periodically
+from bot.teams.adapter import BotTokens, MsalBotTokens
+from bot.teams.escalation_port import Escalations, EscalationsComingSoon
+from bot.teams.routes import setup_bot
 
 log = logging.getLogger("bot.app")
 ADVISER_KEY = web.AppKey("adviser", Adviser)
 SETTINGS_KEY = web.AppKey("settings", Settings)
+DATABASE_KEY = web.AppKey("database", Database)
+FEEDBACK_KEY = web.AppKey("feedback", SqliteFeedbackStore)
+PURGES_KEY = web.AppKey("purges", dict[str, Purge])
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -26,12 +39,53 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
-async def create_app(settings: Settings, adviser: Adviser | None = None) -> web.Application:
-    """Build the application. Knowledge loads in a thread: it reads files."""
+async def create_app(
+    settings: Settings,
+    adviser: Adviser | None = None,
+    *,
+    clock: Clock | None = None,
+    bot_tokens: BotTokens | None = None,
+    escalations: Escalations | None = None,
+) -> web.Application:
+    """Build the application. Knowledge loads in a thread: it reads files.
+
+    Side effects arrive as arguments so tests pass fakes; the defaults are the real ones.
+    """
     if adviser is None:
         adviser = await asyncio.to_thread(Adviser.from_directory, settings.knowledge_dir)
+    clock = clock or SystemClock()
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS_KEY] = settings
     app[ADVISER_KEY] = adviser
+    database = Database(settings.database_path)
+    feedback = SqliteFeedbackStore(database)
+    app[DATABASE_KEY] = database
+    app[FEEDBACK_KEY] = feedback
+    purges: dict[str, Purge] = {"feedback": feedback.purge_text_before}
+    app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
+    setup_bot(
+        app,
+        settings,
+        adviser,
+        feedback=feedback,
+        escalations=escalations or EscalationsComingSoon(),
+        clock=clock,
+        tokens=bot_tokens or MsalBotTokens(settings),
+    )
+
+    async def storage(app: web.Application) -> AsyncIterator[None]:
+        await feedback.open()
+        purging = asyncio.create_task(
+            purge_periodically(
+                app[PURGES_KEY], clock, settings.retention_days, RETENTION_EVERY_SECONDS
+            )
+        )
+        yield
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
+        await database.close()
+
+    app.cleanup_ctx.insert(0, storage)
     return app

@@ -65,6 +65,21 @@ class Settings:
         "BOT_RETENTION_DAYS", "days before stored question text and closed tickets are deleted", 30
     )
 
+    # Teams / Bot Framework edge
+    typing_delay_ms: int = setting(
+        "BOT_TYPING_DELAY_MS", "show a typing indicator when an answer takes longer than this", 200
+    )
+    channel_openid_metadata_url: str = setting(
+        "BOT_CHANNEL_OPENID_METADATA_URL",
+        "override of the Bot Framework OpenID metadata URL (sovereign clouds, tests)",
+        "",
+    )
+    channel_token_issuer: str = setting(
+        "BOT_CHANNEL_TOKEN_ISSUER",
+        "override of the expected issuer of Bot Framework tokens (with the URL above)",
+        "",
+    )
+
     @property
     def local_mode(self) -> bool:
         return not self.app_id
@@ -99,6 +114,12 @@ class Settings:
             problems.append("BOT_MAX_MESSAGE_CHARS: must be at least 100")
         if self.retention_days < 1:
             problems.append("BOT_RETENTION_DAYS: must be at least 1")
+        if not 0 <= self.typing_delay_ms <= 60_000:
+            problems.append("BOT_TYPING_DELAY_MS: must be between 0 and 60000")
+        if bool(self.channel_openid_metadata_url) != bool(self.channel_token_issuer):
+            problems.append(
+                "BOT_CHANNEL_OPENID_METADATA_URL and BOT_CHANNEL_TOKEN_ISSUER: set both or neither"
+            )
         if self.log_format not in ("json", "text"):
             problems.append("BOT_LOG_FORMAT: must be 'json' or 'text'")
         if self.app_id:

@@ -66,8 +66,8 @@ class Adviser:
         self._topic_phrases = tuple(f" {w} " for w in lexicon.topic_words if " " in w)
 
     @classmethod
-    def from_directory(cls, directory: Path | None = None) -> Adviser:
-        directory = directory or default_knowledge_dir()
+    def from_directory(cls, directory: Path | str | None = None) -> Adviser:
+        directory = Path(directory) if directory else default_knowledge_dir()
         knowledge = load_knowledge(directory)
         return cls(knowledge, load_lexicon(directory / "lexicon.toml", set(knowledge.clauses)))
 

@@ -160,9 +160,9 @@ def validate_entry(raw: Any, where: str, clause_ids: set[str]) -> tuple[Entry | 
     )
 
 
-def load_knowledge(directory: Path | None = None) -> Knowledge:
+def load_knowledge(directory: Path | str | None = None) -> Knowledge:
     """Load everything under `directory`; raise KnowledgeError listing every problem."""
-    directory = directory or default_knowledge_dir()
+    directory = Path(directory) if directory else default_knowledge_dir()
     problems: list[str] = []
     register = directory / "clauses.md"
     try:

@@ -1,0 +1,35 @@
+"""Deleting personal data on schedule: each store registers a purge, one task runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot import logs
+from bot.clock import Clock
+
+log = logging.getLogger("bot.retention")
+
+Purge = Callable[[datetime], Awaitable[int]]  # deletes text recorded before the cutoff
+
+
+async def purge_once(purges: dict[str, Purge], clock: Clock, days: int) -> dict[str, int]:
+    cutoff = clock.now() - timedelta(days=days)
+    counts: dict[str, int] = {}
+    for name, purge in purges.items():
+        try:
+            counts[name] = await purge(cutoff)
+        except Exception:
+            log.exception("retention.failed", extra=logs.fields(store=name))
+    log.info("retention.purged", extra=logs.fields(cutoff=cutoff.isoformat(), **counts))
+    return counts
+
+
+async def purge_periodically(
+    purges: dict[str, Purge], clock: Clock, days: int, every_seconds: float
+) -> None:
+    while True:
+        await purge_once(purges, clock, days)
+        await asyncio.sleep(every_seconds)

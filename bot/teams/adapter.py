@@ -1,0 +1,390 @@
+"""The Bot Framework edge: every botbuilder import lives here.
+
+botbuilder-python 4.17 is the last line (Microsoft's successor is the Microsoft 365
+Agents SDK), so this module is the only thing a migration has to rewrite: it turns
+activities into `Person`/text/card data for `Dialogue` and its `Reply`s back into
+activities. Conversation references leave this module as plain dicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiohttp import web
+from botbuilder.core import (
+    CardFactory,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+)
+from botframework.connector.auth import (
+    AppCredentials,
+    MicrosoftAppCredentials,
+    ServiceClientCredentialsFactory,
+)
+
+from bot import logs
+from bot.settings import Settings
+from bot.teams import cards
+from bot.teams.dialogue import Dialogue, Reply
+from bot.teams.escalation_port import Person
+
+log = logging.getLogger("bot.teams")
+
+SORRY = (
+    "Sorry, something went wrong on my side and I couldn't answer. Nothing you sent was "
+    "lost; please try again in a minute. If it keeps happening, tell the DCCT."
+)
+
+
+# --- outbound tokens -------------------------------------------------------------------
+
+
+class BotTokens(Protocol):
+    """Access tokens the bot presents to the Bot Connector (replies, proactive messages)."""
+
+    async def token(self, app_id: str, scope: str, login_endpoint: str) -> str: ...
+
+
+class MsalBotTokens:
+    """Real tokens through botbuilder's own credentials (msal), fetched off the event loop.
+
+    botbuilder would build a new msal client per turn and call it synchronously on the
+    loop; here one credentials object per (scope, authority) keeps msal's token cache,
+    and the token is reused until it is half an hour old.
+    """
+
+    REUSE_SECONDS = 30 * 60
+
+    def __init__(self, settings: Settings) -> None:
+        self._inner = ConfigurationServiceClientCredentialFactory(_BotConfig(settings))
+        self._credentials: dict[tuple[str, str, str], AppCredentials] = {}
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+
+    async def token(self, app_id: str, scope: str, login_endpoint: str) -> str:
+        key = (app_id, scope, login_endpoint)
+        cached = self._tokens.get(key)
+        if cached and time.monotonic() - cached[1] < self.REUSE_SECONDS:
+            return cached[0]
+        credentials = self._credentials.get(key)
+        if credentials is None:
+            credentials = await self._inner.create_credentials(app_id, scope, login_endpoint, True)
+            self._credentials[key] = credentials
+        token: str = await asyncio.to_thread(credentials.get_access_token)
+        self._tokens[key] = (token, time.monotonic())
+        return token
+
+
+class StaticBotTokens:
+    """The fake: one fixed token, and a count of how often it was asked for."""
+
+    def __init__(self, value: str = "test-bot-token") -> None:
+        self.value = value
+        self.calls = 0
+
+    async def token(self, app_id: str, scope: str, login_endpoint: str) -> str:
+        self.calls += 1
+        return self.value
+
+
+class _FixedTokenCredentials(AppCredentials):  # type: ignore[misc]
+    def __init__(self, app_id: str, scope: str, token: str) -> None:
+        super().__init__(app_id=app_id, oauth_scope=scope)
+        self._token = token
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        return self._token
+
+
+class TokenCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
+    """Hands botbuilder credentials whose token was fetched asynchronously beforehand."""
+
+    def __init__(self, app_id: str, tokens: BotTokens) -> None:
+        self.app_id = app_id
+        self.tokens = tokens
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return bool(self.app_id) and app_id == self.app_id
+
+    async def is_authentication_disabled(self) -> bool:
+        return not self.app_id
+
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> AppCredentials:
+        if not self.app_id:
+            return MicrosoftAppCredentials.empty()
+        if app_id != self.app_id:
+            raise PermissionError("credentials asked for an unknown app id")
+        token = await self.tokens.token(app_id, oauth_scope, login_endpoint)
+        return _FixedTokenCredentials(app_id, oauth_scope, token)
+
+
+@dataclass
+class _BotConfig:
+    """The attribute bag botbuilder's configuration classes read."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type.value
+        self.APP_TENANTID = settings.app_tenant_id
+        # Overrides for sovereign clouds and for tests with a local OpenID issuer.
+        if settings.channel_openid_metadata_url:
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.channel_openid_metadata_url
+        if settings.channel_token_issuer:
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.channel_token_issuer
+
+
+# --- people and conversations ---------------------------------------------------------
+
+
+def person_from_activity(activity: Activity) -> Person:
+    sender: ChannelAccount = activity.from_property or ChannelAccount(id="", name="")
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    # botbuilder-schema maps conversation.tenantId to a field Teams doesn't fill, so the
+    # tenant comes from channelData.tenant.id.
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    aad = sender.aad_object_id
+    if not aad and activity.channel_id == "directline" and (sender.id or "").startswith("dl_"):
+        # Our token endpoint binds the Direct Line user id to "dl_<Entra object id>".
+        aad = sender.id[3:] or None
+    reference = TurnContext.get_conversation_reference(activity)
+    return Person(
+        user_id=sender.id or "",
+        name=sender.name or "",
+        aad_object_id=aad,
+        tenant_id=tenant_id,
+        channel_id=activity.channel_id or "",
+        conversation=reference.serialize(),
+    )
+
+
+def strip_bot_mention(activity: Activity) -> str:
+    """Remove "<at>Bot</at>" from a channel message, literally (botbuilder's helper treats
+    the display name as a regex and fails on entities it did not deserialise)."""
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        raw = entity.serialize() if hasattr(entity, "serialize") else entity
+        if not isinstance(raw, dict) or str(raw.get("type", "")).lower() != "mention":
+            continue
+        mentioned = raw.get("mentioned") or {}
+        said = str(raw.get("text") or "")
+        if said and isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            text = text.replace(said, " ")
+    return text.strip()
+
+
+# --- the handler ----------------------------------------------------------------------
+
+
+class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
+    """Thin: turns activities into Dialogue calls and Replies into activities."""
+
+    def __init__(self, dialogue: Dialogue, typing_delay: float) -> None:
+        self.dialogue = dialogue
+        self.typing_delay = typing_delay
+        self._welcomed: dict[str, float] = {}
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        person = person_from_activity(activity)
+        if isinstance(activity.value, dict) and not (activity.text or "").strip():
+            work = self.dialogue.action(person, activity.value, activity.reply_to_id)
+        else:
+            work = self.dialogue.message(person, strip_bot_mention(activity))
+        replies = await self._with_typing(turn_context, work)
+        await send(turn_context, replies, activity.reply_to_id)
+
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> Any:
+        """Action.Execute (Teams universal actions): the reply card replaces the old one."""
+        action = getattr(invoke_value, "action", None) or {}
+        data = action.get("data") if isinstance(action, Mapping) else None
+        data = dict(data) if isinstance(data, Mapping) else {}
+        verb = action.get("verb") if isinstance(action, Mapping) else None
+        if isinstance(verb, str) and "action" not in data:
+            data["action"] = verb
+        activity = turn_context.activity
+        replies = await self.dialogue.action(person_from_activity(activity), data, None)
+        # The invoke response replaces the card; any other reply goes out as a message.
+        replacement = next((r.replace or r.card for r in replies if r.replace or r.card), None)
+        texts = [r.text for r in replies if r.text]
+        if replacement is None:
+            replacement = cards.notice_card("\n\n".join(texts) or "Done.")
+            texts = []
+        await send(turn_context, [Reply(text=t) for t in texts], None)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type=cards.CONTENT_TYPE, value=replacement
+        )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(m.id == bot_id for m in members_added) or (
+            _is_personal(activity) and any(m.id != bot_id for m in members_added)
+        ):
+            await self._welcome(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome(turn_context)
+
+    async def _welcome(self, turn_context: TurnContext) -> None:
+        # Teams sends both installationUpdate and conversationUpdate on install: one welcome.
+        conversation = turn_context.activity.conversation.id
+        now = time.monotonic()
+        if now - self._welcomed.get(conversation, -1e9) < 60:
+            return
+        self._welcomed = {c: t for c, t in self._welcomed.items() if now - t < 60}
+        self._welcomed[conversation] = now
+        if _is_personal(turn_context.activity):
+            await send(turn_context, self.dialogue.welcome(), None)
+        else:
+            await send(
+                turn_context,
+                [
+                    Reply(
+                        text="Hello. I'm the social media policy adviser. Staff talk to me "
+                        "in a personal chat; in this team I only post requests that need a "
+                        "person's judgement."
+                    )
+                ],
+                None,
+            )
+
+    async def _with_typing(
+        self, turn_context: TurnContext, work: Awaitable[list[Reply]]
+    ) -> list[Reply]:
+        """Show typing only if the answer is slower than `typing_delay`."""
+
+        async def typing_later() -> None:
+            await asyncio.sleep(self.typing_delay)
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+
+        typing = asyncio.create_task(typing_later())
+        try:
+            return await work
+        finally:
+            if not typing.done():
+                typing.cancel()
+            elif typing.exception() is not None:
+                log.warning("typing.failed", extra=logs.fields(error=str(typing.exception())))
+
+
+def _is_personal(activity: Activity) -> bool:
+    kind = getattr(activity.conversation, "conversation_type", None)
+    return kind in (None, "personal")
+
+
+async def send(turn_context: TurnContext, replies: list[Reply], acted_on: str | None) -> None:
+    for reply in replies:
+        if reply.replace is not None and acted_on:
+            update = MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
+            update.id = acted_on
+            await turn_context.update_activity(update)
+        if reply.card is not None:
+            await turn_context.send_activity(
+                MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+            )
+        if reply.text:
+            await turn_context.send_activity(MessageFactory.text(reply.text))
+
+
+# --- the HTTP endpoint ----------------------------------------------------------------
+
+
+def problem(status: int, title: str) -> web.Response:
+    return web.json_response({"error": {"status": status, "message": title}}, status=status)
+
+
+def create_adapter(settings: Settings, tokens: BotTokens) -> CloudAdapter:
+    auth = ConfigurationBotFrameworkAuthentication(
+        _BotConfig(settings),
+        credentials_factory=TokenCredentialsFactory(settings.app_id, tokens),
+    )
+    adapter = CloudAdapter(auth)
+
+    async def on_error(turn_context: TurnContext, error: Exception) -> None:
+        activity = turn_context.activity
+        log.error(
+            "turn.failed",
+            exc_info=error,
+            extra=logs.fields(activity_type=activity.type, channel=activity.channel_id),
+        )
+        try:
+            await turn_context.send_activity(MessageFactory.text(SORRY))
+        except Exception as exc:  # the connector itself may be what failed
+            log.error("turn.apology_failed", extra=logs.fields(error=str(exc)))
+
+    adapter.on_turn_error = on_error
+    return adapter
+
+
+MessagesHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def messages_endpoint(
+    settings: Settings, adapter: CloudAdapter, bot: AdviserBot
+) -> MessagesHandler:
+    auth = adapter.bot_framework_authentication
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        header = request.headers.get("Authorization")
+        if not settings.local_mode and not header:
+            # Checked before the adapter: with auth overrides set it answers 500, not 401.
+            return problem(401, "missing Authorization header")
+        if request.content_type != "application/json":
+            return problem(415, "expected application/json")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return problem(400, "body is not valid JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return problem(400, "body is not a Bot Framework activity")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return problem(400, "body is not a Bot Framework activity")
+        if not activity.service_url or not activity.conversation or not activity.conversation.id:
+            return problem(400, "activity needs serviceUrl and conversation.id")
+        try:
+            authenticated = await auth.authenticate_request(
+                activity, None if settings.local_mode else header
+            )
+        except Exception as exc:  # PermissionError, expired or badly signed JWT, …
+            log.warning("auth.rejected", extra=logs.fields(reason=type(exc).__name__))
+            return problem(401, "not authorised")
+        response: InvokeResponse | None = await adapter.process_activity(
+            authenticated, activity, bot.on_turn
+        )
+        if response is not None:
+            return web.json_response(response.body, status=response.status)
+        return web.Response(status=201)
+
+    return messages

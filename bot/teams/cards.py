@@ -1,0 +1,235 @@
+"""Adaptive Cards (schema 1.5, what Teams renders) built as plain dicts.
+
+Pure functions of the advice: no botbuilder here, so Teams, web chat and tests share
+them. Anything that came from a user goes through `plain()` first, because TextBlock
+renders a Markdown subset and user text must never become markup or links.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.core.types import Advice, Knowledge, Route, Verdict
+
+CARD_VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+ESCALATE_VERDICTS = frozenset({Verdict.ASK, Verdict.CAUTION, Verdict.NOT_OK})
+
+# Text and a symbol carry the meaning; colour only reinforces it.
+BADGES: dict[Verdict, tuple[str, str]] = {
+    Verdict.OK: ("✔ OK to post", "good"),
+    Verdict.CAUTION: ("⚠ Take care", "warning"),
+    Verdict.NOT_OK: ("✖ Not OK", "attention"),
+    Verdict.ASK: ("? Ask first", "accent"),
+    Verdict.INFO: ("ℹ Policy info", "emphasis"),
+    Verdict.OUT_OF_SCOPE: ("– Not my area", "emphasis"),
+}
+ROUTE_BUTTONS = {Route.LINE_MANAGER: "Ask my line manager", Route.DCCT: "Ask the DCCT"}
+
+EXAMPLES = (
+    "Can I share a Parliament press release on my own LinkedIn?",
+    "Is it OK to post a photo from the office Christmas party?",
+    "Can I say which party I vote for on my personal account?",
+)
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown so user text shows literally; drop control characters."""
+    text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def text(value: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def submit(title: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": title, "data": data, **extra}
+
+
+def badge(verdict: Verdict) -> dict[str, Any]:
+    label, style = BADGES[verdict]
+    return {
+        "type": "Container",
+        "style": style,
+        "bleed": False,
+        "items": [text(label, weight="Bolder", size="Medium")],
+        "id": "verdict",
+    }
+
+
+def answer_card(
+    advice: Advice,
+    knowledge: Knowledge,
+    question: str,
+    *,
+    feedback: str | None = None,
+) -> dict[str, Any]:
+    """The answer: verdict badge, advice, cited clauses, alternatives, feedback, escalation.
+
+    `question` rides along in button data so a later click (feedback opt-in, escalation)
+    can act on it without us having stored it; it is never shown as markup.
+    `feedback` is "helpful"/"not_helpful" once the user has given it.
+    """
+    body: list[dict[str, Any]] = [badge(advice.verdict)]
+    body += [text(p) for p in advice.answer.split("\n\n") if p.strip()]
+    if advice.clauses:
+        body.append(_clauses(advice, knowledge))
+    if advice.alternatives:
+        body.append(text("Did you mean:", weight="Bolder", spacing="Medium"))
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    submit(alt.question[:80], {"action": "ask", "question": alt.question})
+                    for alt in advice.alternatives[:3]
+                ],
+            }
+        )
+    body.append(
+        text(
+            f"Policy version {advice.policy_version}"
+            + (f" · answer {advice.entry}" if advice.entry else ""),
+            size="Small",
+            isSubtle=True,
+            spacing="Medium",
+        )
+    )
+    actions = _escalation_actions(advice, question)
+    if feedback:
+        body.append(
+            text("Thanks: your feedback was recorded.", size="Small", color="Good", id="feedback")
+        )
+    elif advice.verdict is not Verdict.OUT_OF_SCOPE:
+        actions += _feedback_actions(advice, question)
+    return card(body, actions)
+
+
+def _clauses(advice: Advice, knowledge: Knowledge) -> dict[str, Any]:
+    ids = ", ".join(advice.clauses)
+    wording = [
+        text(f"**{cid}** {plain(knowledge.clauses[cid].text)}", size="Small")
+        for cid in advice.clauses
+        if cid in knowledge.clauses
+    ]
+    return {
+        "type": "Container",
+        "spacing": "Medium",
+        "items": [
+            {
+                "type": "ColumnSet",
+                "selectAction": {
+                    "type": "Action.ToggleVisibility",
+                    "title": "Show the policy wording",
+                    "targetElements": ["clause-text"],
+                },
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [text(f"Policy clauses: {ids} (select to show the wording)")],
+                    }
+                ],
+            },
+            {"type": "Container", "id": "clause-text", "isVisible": False, "items": wording},
+        ],
+    }
+
+
+def _escalation_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
+    if advice.verdict not in ESCALATE_VERDICTS:
+        return []
+    first = advice.route if advice.route is not Route.NONE else Route.LINE_MANAGER
+    order = [first, *(r for r in (Route.LINE_MANAGER, Route.DCCT) if r is not first)]
+    return [
+        submit(
+            ROUTE_BUTTONS[route],
+            {"action": "escalation.offer", "route": route.value, "question": question},
+            style="positive" if route is first else "default",
+        )
+        for route in order
+    ]
+
+
+def _feedback_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
+    about = {"entry": advice.entry, "verdict": advice.verdict.value, "question": question}
+    comment_form = card(
+        [
+            text("What was wrong or missing? (optional)"),
+            {
+                "type": "Input.Text",
+                "id": "comment",
+                "isMultiline": True,
+                "maxLength": 1000,
+                "label": "Comment",
+                "placeholder": "Optional comment",
+            },
+            {
+                "type": "Input.Toggle",
+                "id": "share_question",
+                "title": "Include my question so the team can improve this answer",
+                "value": "false",
+                "valueOn": "true",
+                "valueOff": "false",
+            },
+        ],
+        [submit("Send feedback", {"action": "feedback", "helpful": False, **about})],
+    )
+    del comment_form["$schema"], comment_form["msteams"]
+    return [
+        submit("👍 Helpful", {"action": "feedback", "helpful": True, **about}),
+        {"type": "Action.ShowCard", "title": "👎 Not helpful", "card": comment_form},
+    ]
+
+
+def welcome_card(privacy_days: int) -> dict[str, Any]:
+    body = [
+        text("Social media policy adviser", weight="Bolder", size="Large"),
+        text(
+            "Ask me whether something is OK to post on your personal social media, or paste "
+            "a draft post. I answer from the SPCB *Social Media policy – personal use*, "
+            "cite the clauses, and can pass unclear cases to your line manager or the "
+            "Digital Communications and Content Team (DCCT)."
+        ),
+        text(
+            "I am not for HR, IT or legal questions, and I don't post anything for you. "
+            "My advice does not replace your line manager's judgement.",
+            isSubtle=True,
+        ),
+        text(privacy_text(privacy_days), size="Small", isSubtle=True),
+        text("Try one of these:", weight="Bolder", spacing="Medium"),
+    ]
+    actions = [submit(q, {"action": "ask", "question": q}) for q in EXAMPLES]
+    body.append({"type": "ActionSet", "actions": actions})
+    body.append(text("Type **help** at any time, or **my requests** to see escalations."))
+    return card(body)
+
+
+def privacy_text(days: int) -> str:
+    return (
+        "Privacy: your question is used to answer you and is not stored. If you escalate, "
+        "the text you approve is kept with the request and deleted "
+        f"{days} days after it closes. Feedback stores the answer id, not your question, "
+        "unless you tick the box to include it."
+    )
+
+
+def notice_card(message: str, *, title: str | None = None) -> dict[str, Any]:
+    body = [text(title, weight="Bolder")] if title else []
+    return card([*body, text(message)])

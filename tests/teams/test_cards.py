@@ -1,0 +1,61 @@
+"""Every card the bot can send validates against the Adaptive Cards 1.5 schema, offline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bot.core import Adviser
+from bot.core.types import Verdict
+from bot.teams import cards
+from tests.conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "tests/data/schemas/adaptive-card-1.5.json").read_text())
+VALIDATOR = jsonschema.Draft6Validator(SCHEMA)
+
+
+def validate(card: dict[str, Any]) -> None:
+    # "msteams" is a documented Teams host extension, outside the core schema.
+    core = {k: v for k, v in card.items() if k != "msteams"}
+    errors = sorted(VALIDATOR.iter_errors(core), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
+
+
+def test_schema_really_rejects_a_bad_card() -> None:
+    with pytest.raises(AssertionError):
+        validate({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "Blink"}]})
+
+
+def test_answer_card_for_every_faq_entry_is_valid(adviser: Adviser) -> None:
+    for entry in adviser.knowledge.entries:
+        advice = adviser.advise(entry.questions[0])
+        validate(cards.answer_card(advice, adviser.knowledge, entry.questions[0]))
+        validate(cards.answer_card(advice, adviser.knowledge, entry.questions[0], feedback="x"))
+
+
+def test_middle_band_card_with_alternatives_is_valid(adviser: Adviser) -> None:
+    advice = adviser.advise("photos of colleagues")
+    assert advice.alternatives, "expected a vague question to offer alternatives"
+    card = cards.answer_card(advice, adviser.knowledge, "photos of colleagues")
+    validate(card)
+    assert "Did you mean:" in json.dumps(card)
+
+
+def test_welcome_and_notice_cards_are_valid() -> None:
+    validate(cards.welcome_card(30))
+    validate(cards.notice_card("Hello", title="Title"))
+
+
+def test_badges_carry_text_not_just_colour() -> None:
+    for verdict in Verdict:
+        label, style = cards.BADGES[verdict]
+        assert any(ch.isalpha() for ch in label)
+        assert style in {"good", "warning", "attention", "accent", "emphasis"}
+    assert len({label for label, _ in cards.BADGES.values()}) == len(Verdict)
+
+
+def test_plain_escapes_markdown_and_drops_control_characters() -> None:
+    assert cards.plain("**x** [a](b)\x07") == r"\*\*x\*\* \[a\]\(b\)"

@@ -1,0 +1,121 @@
+"""End to end over real HTTP: Teams activities in, cards out at the fake Bot Connector."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from bot.fakes import activities
+from bot.fakes.activities import TeamsUser
+from tests.teams.conftest import Running, actions_of, card_text, cards_in
+
+USER = TeamsUser()
+
+
+async def test_question_gets_an_answer_card_with_verdict_and_clauses(running: Running) -> None:
+    url = running.connector.service_url
+    activity = activities.message(
+        "Can I post that the Conservatives are a disgrace on my own Twitter?", USER, url
+    )
+    sent = await running.turn(activity)
+    reply = sent[0]
+    # Replies go to the encoded Teams conversation id, threaded on the user's message.
+    assert reply.conversation_id == USER.conversation_id
+    assert unquote(reply.reply_to_id or "") == activity["id"]
+    [card] = cards_in(sent)
+    assert card["version"] == "1.5"
+    text = card_text(card)
+    assert "Not OK" in text
+    assert "D13" in text
+    titles = [a["title"] for a in actions_of(card)]
+    assert "Ask my line manager" in titles
+    assert "Ask the DCCT" in titles
+    assert "👍 Helpful" in titles
+
+
+async def test_welcome_on_install_has_three_example_buttons(running: Running) -> None:
+    sent = await running.turn(activities.bot_installed(USER, running.connector.service_url))
+    [card] = cards_in(sent)
+    assert "not for HR, IT or legal" in card_text(card)
+    examples = [a for a in actions_of(card) if a["data"]["action"] == "ask"]
+    assert len(examples) == 3
+
+
+async def test_example_button_is_answered_like_a_question(running: Running) -> None:
+    url = running.connector.service_url
+    data = {"action": "ask", "question": "Can I share a Parliament press release on LinkedIn?"}
+    sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-9"))
+    [card] = cards_in(sent)
+    assert card_text(card).startswith("✔ OK to post") or "Policy clauses" in card_text(card)
+
+
+async def test_feedback_is_recorded_without_the_question_and_card_updates(
+    running: Running,
+) -> None:
+    url = running.connector.service_url
+    question = "Can I like a post by my MSP friend?"
+    first = await running.turn(activities.message(question, USER, url))
+    [card] = cards_in(first)
+    helpful = next(a for a in actions_of(card) if a["title"] == "👍 Helpful")
+    sent = await running.turn(
+        activities.card_submit(helpful["data"], USER, url, reply_to="activity-1")
+    )
+    assert sent[0].method == "PUT"
+    assert "feedback was recorded" in card_text(cards_in(sent)[0])
+    [row] = await running.feedback.all()
+    assert row.helpful is True
+    assert row.card_id == "activity-1"
+    assert row.question is None
+    assert row.entry == helpful["data"]["entry"]
+    assert row.policy_version.startswith("sha256:")
+
+
+async def test_not_helpful_with_opt_in_keeps_comment_and_question(running: Running) -> None:
+    url = running.connector.service_url
+    question = "Can I post about the office party?"
+    [card] = cards_in(await running.turn(activities.message(question, USER, url)))
+    show = next(a for a in actions_of(card) if a["title"] == "👎 Not helpful")
+    data = dict(show["card"]["actions"][0]["data"], comment="Too vague", share_question="true")
+    await running.turn(activities.card_submit(data, USER, url, reply_to="activity-7"))
+    [row] = await running.feedback.all()
+    assert (row.helpful, row.comment, row.question) == (False, "Too vague", question)
+
+
+async def test_escalation_button_says_nothing_was_sent_yet(running: Running) -> None:
+    url = running.connector.service_url
+    data = {"action": "escalation.offer", "route": "dcct", "question": "Can I tweet as SP?"}
+    sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-3"))
+    assert "nothing has been sent" in sent[0].activity["text"]
+
+
+async def test_over_long_message_is_refused_clearly(running: Running) -> None:
+    url = running.connector.service_url
+    sent = await running.turn(activities.message("word " * 2000, USER, url))
+    assert "I can check up to 4,000" in sent[0].activity["text"]
+
+
+async def test_user_markup_is_never_rendered(running: Running) -> None:
+    url = running.connector.service_url
+    hostile = "<script>alert(1)</script> [click](https://evil.example) **bold**"
+    data = {"action": "ask", "question": hostile}
+    sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-4"))
+    text = card_text(cards_in(sent)[0])
+    assert "<script>" not in text
+    assert "](https://evil.example)" not in text
+
+
+async def test_help_command(running: Running) -> None:
+    sent = await running.turn(activities.message("Help!", USER, running.connector.service_url))
+    assert "Social media policy adviser" in card_text(cards_in(sent)[0])
+
+
+async def test_action_execute_invoke_returns_the_card_in_the_response(running: Running) -> None:
+    url = running.connector.service_url
+    data = {"action": "ask", "question": "Can I share a Parliament press release on LinkedIn?"}
+    response = await running.http.post(
+        f"{running.url}/api/messages", json=activities.card_execute(data, USER, url)
+    )
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"]["type"] == "AdaptiveCard"

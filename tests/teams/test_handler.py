@@ -1,0 +1,187 @@
+"""The handler under botbuilder's TestAdapter: fast checks of the activity plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    Mention,
+)
+
+from bot.clock import FakeClock
+from bot.core import Adviser
+from bot.core.types import Advice, Route
+from bot.store.feedback import MemoryFeedbackStore
+from bot.teams.adapter import AdviserBot, person_from_activity
+from bot.teams.dialogue import Dialogue
+from bot.teams.escalation_port import EscalationsComingSoon, Outcome, Person
+
+
+def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = None) -> AdviserBot:
+    dialogue = Dialogue(
+        adviser,
+        MemoryFeedbackStore(),
+        escalations or EscalationsComingSoon(),
+        FakeClock(),
+        max_chars=4000,
+        retention_days=30,
+    )
+    return AdviserBot(dialogue, typing_delay)
+
+
+def adapter_for(bot: AdviserBot) -> TestAdapter:
+    return TestAdapter(bot.on_turn)
+
+
+async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
+    adapter = adapter_for(make_bot(adviser))
+    await adapter.send("Can I retweet a Parliament post?")
+    reply = adapter.get_next_activity()
+    assert reply.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
+    assert adapter.get_next_activity() is None
+
+
+async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) -> None:
+    class SlowEscalations(EscalationsComingSoon):
+        async def my_requests(self, asker: Person) -> Outcome:
+            await asyncio.sleep(0.2)
+            return Outcome(text="none")
+
+    adapter = adapter_for(make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations()))
+    await adapter.send("my requests")
+    assert adapter.get_next_activity().type == ActivityTypes.typing
+    assert adapter.get_next_activity().text == "none"
+
+
+async def test_no_typing_when_the_answer_is_quick(adviser: Adviser) -> None:
+    adapter = adapter_for(make_bot(adviser, typing_delay=5.0))
+    await adapter.send("hello")
+    assert adapter.get_next_activity().type == ActivityTypes.message
+    assert adapter.get_next_activity() is None
+
+
+async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
+    seen: list[str | None] = []
+
+    class Recording(EscalationsComingSoon):
+        async def my_requests(self, asker: Person) -> Outcome:
+            seen.append(asker.user_id)
+            return Outcome(text="ok")
+
+    adapter = adapter_for(make_bot(adviser, escalations=Recording()))
+    activity = Activity(
+        type=ActivityTypes.message,
+        text="<at>Policy adviser</at> my requests",
+        entities=[
+            Mention(
+                type="mention",
+                text="<at>Policy adviser</at>",
+                mentioned=ChannelAccount(id="bot", name="Policy adviser"),
+            )
+        ],
+    )
+    await adapter.send(activity)
+    assert adapter.get_next_activity().text == "ok"
+    assert seen
+
+
+async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: Adviser) -> None:
+    calls: list[tuple[str, Advice, Route]] = []
+
+    class Recording(EscalationsComingSoon):
+        async def offer(
+            self, asker: Person, question: str, advice: Advice, route: Route
+        ) -> Outcome:
+            calls.append((question, advice, route))
+            return Outcome(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
+
+    adapter = adapter_for(make_bot(adviser, escalations=Recording()))
+    value: Mapping[str, Any] = {
+        "action": "escalation.offer",
+        "route": "dcct",
+        "question": "Can I use the Parliament logo on my blog?",
+    }
+    await adapter.send(Activity(type=ActivityTypes.message, value=value))
+    assert adapter.get_next_activity().attachments
+    [(question, advice, route)] = calls
+    assert route is Route.DCCT
+    assert advice.entry is not None
+    assert question.startswith("Can I use")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"action": "escalation.offer", "route": "ceo", "question": "x"},
+        {"action": "feedback", "helpful": "yes"},
+        {"action": 42},
+        {},
+    ],
+)
+async def test_forged_or_stale_actions_get_a_polite_reply(
+    adviser: Adviser, value: dict[str, Any]
+) -> None:
+    adapter = adapter_for(make_bot(adviser))
+    await adapter.send(Activity(type=ActivityTypes.message, value=value))
+    assert "couldn't act on that button" in adapter.get_next_activity().text
+
+
+def test_tenant_comes_from_channel_data_and_direct_line_ids_give_the_object_id() -> None:
+    teams = Activity(
+        type="message",
+        channel_id="msteams",
+        service_url="https://smba.example/",
+        from_property=ChannelAccount(id="29:u", name="U", aad_object_id="oid-1"),
+        recipient=ChannelAccount(id="28:bot"),
+        conversation=ConversationAccount(id="a:1", conversation_type="personal"),
+        channel_data={"tenant": {"id": "tenant-1"}},
+    )
+    person = person_from_activity(teams)
+    assert (person.tenant_id, person.aad_object_id) == ("tenant-1", "oid-1")
+    assert person.conversation["conversation"]["id"] == "a:1"
+    assert person.conversation["serviceUrl"] == "https://smba.example/"
+    web = Activity(
+        type="message",
+        channel_id="directline",
+        service_url="https://directline.example/",
+        from_property=ChannelAccount(id="dl_oid-2", name="W"),
+        recipient=ChannelAccount(id="bot"),
+        conversation=ConversationAccount(id="c1"),
+    )
+    assert person_from_activity(web).aad_object_id == "oid-2"
+    anonymous = Activity(
+        type="message",
+        channel_id="directline",
+        service_url="https://directline.example/",
+        from_property=ChannelAccount(id="guest-7"),
+        recipient=ChannelAccount(id="bot"),
+        conversation=ConversationAccount(id="c2"),
+    )
+    assert person_from_activity(anonymous).aad_object_id is None
+
+
+async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Adviser) -> None:
+    class Broken(EscalationsComingSoon):
+        async def my_requests(self, asker: Person) -> Outcome:
+            raise RuntimeError("boom")
+
+    bot = make_bot(adviser, escalations=Broken())
+    adapter = TestAdapter(bot.on_turn)
+
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        from bot.teams.adapter import SORRY
+
+        await context.send_activity(SORRY)
+
+    adapter.on_turn_error = on_error
+    await adapter.send("my requests")
+    assert "something went wrong on my side" in adapter.get_next_activity().text

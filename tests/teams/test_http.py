@@ -1,0 +1,115 @@
+"""The HTTP edge: status codes for bad requests, and real JWT checks when an app id is set."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.clock import FakeClock
+from bot.core import Adviser
+from bot.fakes import activities
+from bot.fakes.activities import TeamsUser
+from bot.fakes.channel_issuer import ISSUER, ChannelIssuer
+from bot.fakes.connector import FakeConnector
+from bot.settings import AppType
+from bot.teams.adapter import StaticBotTokens
+from tests.teams.conftest import Running, local_settings, start
+
+APP_ID = "00000000-aaaa-4bbb-8ccc-000000000042"
+
+
+async def test_malformed_bodies_get_clear_4xx(running: Running) -> None:
+    url = f"{running.url}/api/messages"
+    cases = [
+        ({"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400),
+        ({"json": ["a", "list"]}, 400),
+        ({"json": {"text": "no type"}}, 400),
+        ({"json": {"type": "message", "text": "no conversation"}}, 400),
+        ({"data": b"hello", "headers": {"Content-Type": "text/plain"}}, 415),
+        ({"data": b"x" * 300_000, "headers": {"Content-Type": "application/json"}}, 413),
+    ]
+    for kwargs, status in cases:
+        async with running.http.post(url, **kwargs) as response:
+            assert response.status == status, kwargs
+            if status != 413:
+                assert "error" in await response.json()
+    assert running.connector.sent == []
+
+
+async def test_healthz_reports_knowledge_and_policy_version(running: Running) -> None:
+    async with running.http.get(f"{running.url}/healthz") as response:
+        body = await response.json()
+    assert body["status"] == "ok"
+    assert body["knowledge_entries"] >= 80
+    assert body["policy_version"].startswith("sha256:")
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[ChannelIssuer]:
+    issuer = ChannelIssuer().start()
+    yield issuer
+    issuer.stop()
+
+
+@pytest.fixture
+async def secured(
+    tmp_path: Path, adviser: Adviser, issuer: ChannelIssuer
+) -> AsyncIterator[Running]:
+    settings = replace(
+        local_settings(tmp_path),
+        app_id=APP_ID,
+        app_password="not-a-real-secret",
+        app_type=AppType.MULTI_TENANT,
+        channel_openid_metadata_url=issuer.metadata_url,
+        channel_token_issuer=ISSUER,
+    )
+    settings.check()
+    tokens = StaticBotTokens("outbound-token")
+    async with FakeConnector() as connector, aiohttp.ClientSession() as http:
+        runner, url, app = await start(settings, adviser, bot_tokens=tokens)
+        try:
+            yield Running(url, app, connector, http, FakeClock(), tokens)
+        finally:
+            await runner.cleanup()
+
+
+async def test_no_token_is_401_and_nothing_runs(secured: Running) -> None:
+    activity = activities.message("hi", TeamsUser(), secured.connector.service_url)
+    response = await secured.post(activity)
+    assert response.status == 401
+    assert secured.connector.sent == []
+
+
+async def test_valid_channel_token_is_accepted_and_reply_carries_bot_token(
+    secured: Running, issuer: ChannelIssuer
+) -> None:
+    service_url = secured.connector.service_url
+    activity = activities.message("Can I post a selfie at my desk?", TeamsUser(), service_url)
+    token = issuer.token(APP_ID, service_url)
+    response = await secured.post(activity, Authorization=f"Bearer {token}")
+    assert response.status == 201
+    [reply] = await secured.connector.wait_for(1)
+    assert reply.authorization == "Bearer outbound-token"
+    assert secured.tokens.calls >= 1
+
+
+@pytest.mark.parametrize("problem", ["expired", "audience", "issuer", "key", "service_url"])
+async def test_bad_tokens_are_401(secured: Running, issuer: ChannelIssuer, problem: str) -> None:
+    service_url = secured.connector.service_url
+    activity = activities.message("hi", TeamsUser(), service_url)
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = {
+        "expired": lambda: issuer.token(APP_ID, service_url, lifetime=-3600),
+        "audience": lambda: issuer.token("someone-else", service_url),
+        "issuer": lambda: issuer.token(APP_ID, service_url, issuer="https://evil.example"),
+        "key": lambda: issuer.token(APP_ID, service_url, key=stranger),
+        "service_url": lambda: issuer.token(APP_ID, "https://elsewhere.example/"),
+    }[problem]()
+    response = await secured.post(activity, Authorization=f"Bearer {token}")
+    assert response.status == 401
+    assert secured.connector.sent == []
