@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default BOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PORT or 3978)")
 
+    poke = sub.add_parser("poke", help="send one message to a running bot server, as Teams would")
+    poke.add_argument("text", help="the message to send")
+    poke.add_argument("--url", default="http://127.0.0.1:3978", help="the bot server's base URL")
+
     sub.add_parser("settings", help="list every setting, its variable and default")
     return parser
 
@@ -57,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             return print_settings(sys.stdout)
         if args.command == "serve":
             return serve(args.host, args.port)
+        if args.command == "poke":
+            from bot.harness import poke  # aiohttp loads only when needed
+
+            return asyncio.run(poke(args.url, args.text, sys.stdout))
         adviser = Adviser.from_directory(args.knowledge or Settings.from_env().knowledge_dir)
     except (KnowledgeError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's own output

@@ -27,6 +27,10 @@ def run(host: str | None = None, port: int | None = None) -> int:
             "LOCAL MODE: MicrosoftAppId is not set, so inbound requests are NOT authenticated. "
             "Use only on this machine (Bot Framework Emulator, tests, local web chat)."
         )
+    log.info(
+        "server.starting",
+        extra=logs.fields(host=host or settings.host, port=port or settings.port),
+    )
     try:
         web.run_app(
             create_app(settings),

@@ -56,6 +56,7 @@ class Member:
 class FakeConnector:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sent: list[Sent] = []
+        self.record_limit: int | None = None  # keep only the newest N (long benchmarks)
         self.members: dict[str, list[Member]] = {}  # conversation or team id -> members
         self._failures: list[Failure] = []
         self._ids = itertools.count(1)
@@ -139,6 +140,8 @@ class FakeConnector:
         )
         async with self._changed:
             self.sent.append(sent)
+            if self.record_limit and len(self.sent) > self.record_limit:
+                del self.sent[: -self.record_limit]
             self._changed.notify_all()
         return None
 

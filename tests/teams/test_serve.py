@@ -1,0 +1,83 @@
+"""`python -m bot serve` as a newcomer runs it: a real process, then `poke` talks to it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.harness import poke
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            assert process.poll() is None, "server exited during start-up"
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("server never became healthy")
+
+
+async def test_serve_then_poke_gets_an_answer_card(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "BOT_LOG_FORMAT": "json",
+    }
+    env.pop("MicrosoftAppId", None)
+    process = subprocess.Popen(  # noqa: ASYNC220 - quick to start; the test owns the loop
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url, process)
+        out = io.StringIO()
+        assert await poke(url, "Can I post a selfie taken at my desk?", out) == 0
+        assert "application/vnd.microsoft.card.adaptive" in out.getvalue()
+    finally:
+        process.terminate()
+        logs, _ = process.communicate(timeout=10)
+    assert process.returncode == 0
+    text = logs.decode()
+    assert "LOCAL MODE" in text
+    assert "advice.given" in text
+    assert "selfie" not in text, "question text must never be logged"
+
+
+def test_serve_refuses_to_start_with_a_missing_secret(tmp_path: Path) -> None:
+    env = {**os.environ, "MicrosoftAppId": "abc", "MicrosoftAppTenantId": "t"}
+    env.pop("MicrosoftAppPassword", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MicrosoftAppPassword" in result.stderr
