@@ -49,8 +49,9 @@ from botframework.connector.auth import (
 )
 
 from bot import logs
-from bot.settings import Settings
+from bot.settings import AppType, Settings
 from bot.teams import cards
+from bot.teams.connector_client import BotConnectorClient, TokenSource
 from bot.teams.dialogue import Dialogue, Reply
 from bot.teams.escalation_port import Person
 
@@ -325,9 +326,12 @@ def strip_bot_mention(activity: Activity) -> str:
 class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
     """Thin: turns activities into Dialogue calls and Replies into activities."""
 
-    def __init__(self, dialogue: Dialogue, typing_delay: float) -> None:
+    def __init__(
+        self, dialogue: Dialogue, typing_delay: float, outbound: Outbound | None = None
+    ) -> None:
         self.dialogue = dialogue
         self.typing_delay = typing_delay
+        self.outbound: Outbound = outbound or TurnContextOutbound()
         self._welcomed: dict[str, float] = {}
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -338,7 +342,7 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
         else:
             work = self.dialogue.message(person, strip_bot_mention(activity))
         replies = await self._with_typing(turn_context, work)
-        await send(turn_context, replies, activity.reply_to_id)
+        await self.outbound.send(turn_context, replies, activity.reply_to_id)
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> Any:
         """Action.Execute (Teams universal actions): the reply card replaces the old one."""
@@ -356,7 +360,7 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
         if replacement is None:
             replacement = cards.notice_card("\n\n".join(texts) or "Done.")
             texts = []
-        await send(turn_context, [Reply(text=t) for t in texts], None)
+        await self.outbound.send(turn_context, [Reply(text=t) for t in texts], None)
         return AdaptiveCardInvokeResponse(
             status_code=200, type=cards.CONTENT_TYPE, value=replacement
         )
@@ -383,9 +387,9 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
         self._welcomed = {c: t for c, t in self._welcomed.items() if now - t < 60}
         self._welcomed[conversation] = now
         if _is_personal(turn_context.activity):
-            await send(turn_context, self.dialogue.welcome(), None)
+            await self.outbound.send(turn_context, self.dialogue.welcome(), None)
         else:
-            await send(
+            await self.outbound.send(
                 turn_context,
                 [
                     Reply(
@@ -404,7 +408,7 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
 
         async def typing_later() -> None:
             await asyncio.sleep(self.typing_delay)
-            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+            await self.outbound.typing(turn_context)
 
         typing = asyncio.create_task(typing_later())
         try:
@@ -421,18 +425,124 @@ def _is_personal(activity: Activity) -> bool:
     return kind in (None, "personal")
 
 
-async def send(turn_context: TurnContext, replies: list[Reply], acted_on: str | None) -> None:
-    for reply in replies:
-        if reply.replace is not None and acted_on:
-            update = MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
-            update.id = acted_on
-            await turn_context.update_activity(update)
-        if reply.card is not None:
-            await turn_context.send_activity(
-                MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+class Outbound(Protocol):
+    """How replies leave a turn."""
+
+    async def typing(self, turn_context: TurnContext) -> None: ...
+
+    async def send(
+        self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
+    ) -> None: ...
+
+
+class TurnContextOutbound:
+    """botbuilder's own path (used under TestAdapter, which captures it)."""
+
+    async def typing(self, turn_context: TurnContext) -> None:
+        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+
+    async def send(
+        self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
+    ) -> None:
+        for reply in replies:
+            if reply.replace is not None and acted_on:
+                update = MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
+                update.id = acted_on
+                await turn_context.update_activity(update)
+            if reply.card is not None:
+                await turn_context.send_activity(
+                    MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+                )
+            if reply.text:
+                await turn_context.send_activity(MessageFactory.text(reply.text))
+
+
+class ConnectorOutbound:
+    """Replies as plain JSON through our Bot Connector client (retries Teams' 429s)."""
+
+    def __init__(self, client: Callable[[], BotConnectorClient]) -> None:
+        self.client = client
+
+    async def typing(self, turn_context: TurnContext) -> None:
+        await self._post(turn_context, {"type": "typing"})
+
+    async def send(
+        self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
+    ) -> None:
+        incoming = turn_context.activity
+        for reply in replies:
+            if reply.replace is not None and acted_on:
+                await self.client().update(
+                    incoming.service_url,
+                    incoming.conversation.id,
+                    acted_on,
+                    self._activity(turn_context, attachments=[_card(reply.replace)]),
+                )
+            if reply.card is not None:
+                await self._post(turn_context, {"attachments": [_card(reply.card)]})
+            if reply.text:
+                await self._post(turn_context, {"text": reply.text, "textFormat": "plain"})
+
+    async def _post(self, turn_context: TurnContext, fields: dict[str, Any]) -> None:
+        incoming = turn_context.activity
+        await self.client().send(
+            incoming.service_url,
+            incoming.conversation.id,
+            self._activity(turn_context, **fields),
+            reply_to=incoming.id,
+        )
+
+    @staticmethod
+    def _activity(turn_context: TurnContext, **fields: Any) -> dict[str, Any]:
+        incoming = turn_context.activity
+        bot = incoming.recipient
+        user = incoming.from_property
+        conversation = incoming.conversation
+        activity: dict[str, Any] = {
+            "type": "message",
+            "channelId": incoming.channel_id,
+            "serviceUrl": incoming.service_url,
+            "from": {"id": bot.id, "name": bot.name} if bot else {},
+            "recipient": {"id": user.id, "name": user.name} if user else {},
+            "conversation": {"id": conversation.id},
+            "replyToId": incoming.id,
+            "locale": incoming.locale or "en-GB",
+            **fields,
+        }
+        if conversation.tenant_id or conversation.conversation_type:
+            activity["conversation"].update(
+                {
+                    k: v
+                    for k, v in (
+                        ("tenantId", conversation.tenant_id),
+                        ("conversationType", conversation.conversation_type),
+                    )
+                    if v
+                }
             )
-        if reply.text:
-            await turn_context.send_activity(MessageFactory.text(reply.text))
+        return activity
+
+
+def _card(content: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": cards.CONTENT_TYPE, "content": content}
+
+
+def bot_token_source(settings: Settings, tokens: BotTokens) -> TokenSource:
+    """Tokens for talking to the Bot Connector (public cloud); none in local mode."""
+    tenant = (
+        settings.app_tenant_id
+        if settings.app_type is not AppType.MULTI_TENANT and settings.app_tenant_id
+        else AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+    )
+    login = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + tenant
+    scope = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+
+    async def token() -> str | None:
+        if settings.local_mode:
+            return None
+        return await tokens.token(settings.app_id, scope, login)
+
+    return token
 
 
 # --- the HTTP endpoint ----------------------------------------------------------------

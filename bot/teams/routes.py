@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from bot import logs
@@ -12,13 +13,36 @@ from bot.clock import Clock
 from bot.core import Adviser
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
-from bot.teams.adapter import AdviserBot, BotTokens, create_adapter, messages_endpoint
+from bot.teams.adapter import (
+    AdviserBot,
+    BotTokens,
+    ConnectorOutbound,
+    bot_token_source,
+    create_adapter,
+    messages_endpoint,
+)
+from bot.teams.connector_client import BotConnectorClient, TokenSource
 from bot.teams.dialogue import Dialogue
 from bot.teams.escalation_port import Escalations
 
 log = logging.getLogger("bot.teams")
 
+
+class ConnectorHolder:
+    """The Bot Connector client, which exists only while the app runs (it owns a session)."""
+
+    def __init__(self, token: TokenSource) -> None:
+        self.token = token
+        self.client: BotConnectorClient | None = None
+
+    def __call__(self) -> BotConnectorClient:
+        if self.client is None:
+            raise RuntimeError("the app is not running: no Bot Connector session")
+        return self.client
+
+
 DIALOGUE_KEY = web.AppKey("dialogue", Dialogue)
+CONNECTOR_KEY = web.AppKey("connector", ConnectorHolder)
 
 
 def setup_bot(
@@ -39,15 +63,24 @@ def setup_bot(
         max_chars=settings.max_message_chars,
         retention_days=settings.retention_days,
     )
-    bot = AdviserBot(dialogue, typing_delay=settings.typing_delay_ms / 1000)
+    connector = ConnectorHolder(bot_token_source(settings, tokens))
+    bot = AdviserBot(
+        dialogue,
+        typing_delay=settings.typing_delay_ms / 1000,
+        outbound=ConnectorOutbound(connector),
+    )
     adapter = create_adapter(settings, tokens)
     app[DIALOGUE_KEY] = dialogue
+    app[CONNECTOR_KEY] = connector
     app.router.add_post("/api/messages", messages_endpoint(settings, adapter, bot))
 
     async def announce(app: web.Application) -> AsyncIterator[None]:
         mode = "local (no authentication)" if settings.local_mode else "authenticated"
-        log.info("bot.ready", extra=logs.fields(endpoint="/api/messages", mode=mode))
-        yield
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            connector.client = BotConnectorClient(session, connector.token)
+            log.info("bot.ready", extra=logs.fields(endpoint="/api/messages", mode=mode))
+            yield
+            connector.client = None
 
     app.cleanup_ctx.append(announce)
     return dialogue
