@@ -44,3 +44,19 @@ def test_dev_set_scores_above_the_floor_with_no_dangerous_ok(tmp_path: Path) -> 
     assert dangerous == 0, report
     assert score >= FLOOR, report
     assert "missing 0  invalid-verdict 0" in report
+
+
+PROBE = ROOT / "tests" / "data" / "probe.jsonl"
+PROBE_FLOOR = 70.0
+
+
+@pytest.mark.skipif(
+    not (EVAL / "score.py").exists(), reason="shared/eval is not beside this checkout"
+)
+def test_independent_probe_set_generalises_with_no_dangerous_ok(tmp_path: Path) -> None:
+    """150 questions written from the policy alone, never used to write the FAQ: a
+    stand-in for the held-out set, so a change that only fits the dev set shows here."""
+    report = run_eval(PROBE, tmp_path)
+    score, dangerous = score_line(report)
+    assert dangerous == 0, report
+    assert score >= PROBE_FLOOR, report
