@@ -47,6 +47,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     UserTokenClient,
 )
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from bot import logs
 from bot.settings import AppType, Settings
@@ -543,6 +544,34 @@ def bot_token_source(settings: Settings, tokens: BotTokens) -> TokenSource:
         return await tokens.token(settings.app_id, scope, login)
 
     return token
+
+
+# --- signing keys --------------------------------------------------------------------
+
+SIGNING_KEYS_REFRESH_SECONDS = 12 * 3600
+
+
+def _refresh_signing_keys(url: str) -> None:
+    # botbuilder caches keys per metadata URL and refreshes them with blocking `requests`
+    # inside request handling once they are a day old; refreshing here, on a thread,
+    # keeps that off the event loop.
+    metadata = JwtTokenExtractor.get_open_id_metadata(url)
+    asyncio.run(metadata._refresh())
+
+
+async def keep_signing_keys_fresh(settings: Settings) -> None:
+    """Fetch the channel's signing keys at start and twice a day, off the event loop."""
+    url = (
+        settings.channel_openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    )
+    while True:
+        try:
+            await asyncio.to_thread(_refresh_signing_keys, url)
+            log.info("auth.keys_refreshed", extra=logs.fields(url=url))
+        except Exception as exc:  # botbuilder retries on its own when a request needs keys
+            log.warning("auth.keys_refresh_failed", extra=logs.fields(url=url, error=str(exc)))
+        await asyncio.sleep(SIGNING_KEYS_REFRESH_SECONDS)
 
 
 # --- the HTTP endpoint ----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,6 +21,7 @@ from bot.teams.adapter import (
     ConnectorOutbound,
     bot_token_source,
     create_adapter,
+    keep_signing_keys_fresh,
     messages_endpoint,
 )
 from bot.teams.connector_client import BotConnectorClient, TokenSource
@@ -76,11 +79,18 @@ def setup_bot(
 
     async def announce(app: web.Application) -> AsyncIterator[None]:
         mode = "local (no authentication)" if settings.local_mode else "authenticated"
+        keys = (
+            None if settings.local_mode else asyncio.create_task(keep_signing_keys_fresh(settings))
+        )
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             connector.client = BotConnectorClient(session, connector.token)
             log.info("bot.ready", extra=logs.fields(endpoint="/api/messages", mode=mode))
             yield
             connector.client = None
+        if keys is not None:
+            keys.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keys
 
     app.cleanup_ctx.append(announce)
     return dialogue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -49,7 +50,7 @@ async def test_healthz_reports_knowledge_and_policy_version(running: Running) ->
     assert body["policy_version"].startswith("sha256:")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def issuer() -> Iterator[ChannelIssuer]:
     issuer = ChannelIssuer().start()
     yield issuer
@@ -113,3 +114,14 @@ async def test_bad_tokens_are_401(secured: Running, issuer: ChannelIssuer, probl
     response = await secured.post(activity, Authorization=f"Bearer {token}")
     assert response.status == 401
     assert secured.connector.sent == []
+
+
+async def test_signing_keys_are_fetched_at_start_off_the_event_loop(
+    secured: Running, issuer: ChannelIssuer
+) -> None:
+    # The fixture started the app; no activity has been posted yet.
+    for _ in range(50):
+        if issuer.requests >= 2:  # metadata document, then the key set
+            break
+        await asyncio.sleep(0.05)
+    assert issuer.requests >= 2
