@@ -1,0 +1,166 @@
+"""A local Microsoft Graph: the directory, Teams app installs and mail, on 127.0.0.1.
+
+It speaks Graph's wire format: JSON error bodies `{"error": {"code", "message"}}`,
+404 `Request_ResourceNotFound` for a user with no manager, 409 for an app already
+installed, 202 for sendMail, and 429 with `Retry-After` on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    mail: str
+    manager: str | None = None
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: int | None
+    code: str
+
+
+@dataclass
+class FakeGraph:
+    token_prefix: str = "graph-token-"  # noqa: S105 - what FakeIdentity issues
+    users: dict[str, FakeUser] = field(default_factory=dict)
+    installed: dict[str, set[str]] = field(default_factory=dict)  # user id -> catalog ids
+    mail: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    manager_endpoint_forbidden: bool = False  # exercise the $expand=manager fallback
+    _failures: list[_Failure] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1.0"
+
+    def add(self, user: FakeUser) -> FakeUser:
+        self.users[user.id] = user
+        return user
+
+    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        code = {429: "TooManyRequests", 503: "ServiceUnavailable"}.get(status, "generalException")
+        self._failures += [_Failure(status, retry_after, code)] * times
+
+    async def start(self) -> FakeGraph:
+        app = web.Application(middlewares=[self._gate])
+        app.router.add_get("/v1.0/users/{uid}/manager", self._manager)
+        app.router.add_get("/v1.0/users/{uid}", self._user)
+        app.router.add_post("/v1.0/users/{uid}/teamwork/installedApps", self._install)
+        app.router.add_get("/v1.0/users/{uid}/teamwork/installedApps", self._installed)
+        app.router.add_post("/v1.0/users/{uid}/sendMail", self._send_mail)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeGraph:
+        return await self.start()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @web.middleware
+    async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path_qs))
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith(f"Bearer {self.token_prefix}"):
+            return _error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        if self._failures:
+            failure = self._failures.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return _error(failure.status, failure.code, "Fake failure.", headers)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def _lookup(self, request: web.Request) -> FakeUser | None:
+        uid = request.match_info["uid"]
+        return self.users.get(uid) or next(
+            (u for u in self.users.values() if u.mail.lower() == uid.lower()), None
+        )
+
+    async def _manager(self, request: web.Request) -> web.Response:
+        if self.manager_endpoint_forbidden:
+            return _error(403, "Authorization_RequestDenied", "Insufficient privileges.")
+        user = self._lookup(request)
+        if user is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        manager = self.users.get(user.manager or "")
+        if manager is None:
+            return _error(
+                404, "Request_ResourceNotFound", f"Resource 'manager' does not exist for {user.id}."
+            )
+        return web.json_response(_user_json(manager))
+
+    async def _user(self, request: web.Request) -> web.Response:
+        user = self._lookup(request)
+        if user is None:
+            return _error(404, "Request_ResourceNotFound", "Resource does not exist.")
+        body: dict[str, Any] = {"id": user.id}
+        if "manager" in request.query.get("$expand", ""):
+            manager = self.users.get(user.manager or "")
+            if manager is not None:
+                body["manager"] = _user_json(manager)
+        return web.json_response(body)
+
+    async def _install(self, request: web.Request) -> web.Response:
+        user = self._lookup(request)
+        if user is None:
+            return _error(404, "NotFound", "User not found.")
+        bind = str((await request.json()).get("teamsApp@odata.bind", ""))
+        catalog = bind.rsplit("/", 1)[-1]
+        apps = self.installed.setdefault(user.id, set())
+        if catalog in apps:
+            return _error(409, "Conflict", "App is already installed.")
+        apps.add(catalog)
+        return web.Response(status=201)
+
+    async def _installed(self, request: web.Request) -> web.Response:
+        user = self._lookup(request)
+        apps = sorted(self.installed.get(user.id, set())) if user else []
+        return web.json_response({"value": [{"id": a} for a in apps]})
+
+    async def _send_mail(self, request: web.Request) -> web.Response:
+        self.mail.append({"from": request.match_info["uid"], **(await request.json())})
+        return web.Response(status=202)
+
+
+def _user_json(user: FakeUser) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.user",
+        "id": user.id,
+        "displayName": user.name,
+        "mail": user.mail,
+    }
+
+
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"request-id": "00000000-0000-0000-0000-000000000000"},
+        }
+    }
+    return web.json_response(body, status=status, headers=headers)

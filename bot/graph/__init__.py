@@ -1,0 +1,1 @@
+"""Microsoft Graph edge: app-only tokens and the few calls escalation needs."""
