@@ -11,13 +11,15 @@ from aiohttp import web
 
 from bot.clock import Clock, SystemClock
 from bot.core import Adviser
+from bot.escalation.setup import EscalationParts, setup_escalation
+from bot.graph.client import Directory
 from bot.settings import Settings
 from bot.store.database import Database
 from bot.store.feedback import SqliteFeedbackStore
 from bot.store.retention import Purge, purge_periodically
-from bot.teams.adapter import BotTokens, MsalBotTokens
-from bot.teams.escalation_port import Escalations, EscalationsComingSoon
-from bot.teams.routes import setup_bot
+from bot.teams.adapter import BotTokens, MsalBotTokens, bot_token_source
+from bot.teams.escalation_port import Escalations
+from bot.teams.routes import ConnectorHolder, setup_bot
 
 log = logging.getLogger("bot.app")
 ADVISER_KEY = web.AppKey("adviser", Adviser)
@@ -25,6 +27,7 @@ SETTINGS_KEY = web.AppKey("settings", Settings)
 DATABASE_KEY = web.AppKey("database", Database)
 FEEDBACK_KEY = web.AppKey("feedback", SqliteFeedbackStore)
 PURGES_KEY = web.AppKey("purges", dict[str, Purge])
+ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -46,6 +49,7 @@ async def create_app(
     clock: Clock | None = None,
     bot_tokens: BotTokens | None = None,
     escalations: Escalations | None = None,
+    directory: Directory | None = None,
 ) -> web.Application:
     """Build the application. Knowledge loads in a thread: it reads files.
 
@@ -64,18 +68,13 @@ async def create_app(
     purges: dict[str, Purge] = {"feedback": feedback.purge_text_before}
     app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
-    setup_bot(
-        app,
-        settings,
-        adviser,
-        feedback=feedback,
-        escalations=escalations or EscalationsComingSoon(),
-        clock=clock,
-        tokens=bot_tokens or MsalBotTokens(settings),
-    )
+    tokens = bot_tokens or MsalBotTokens(settings)
+    connector = ConnectorHolder(bot_token_source(settings, tokens))
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
         await feedback.open()
+        if ESCALATION_KEY in app:
+            await app[ESCALATION_KEY].store.open()
         purging = asyncio.create_task(
             purge_periodically(
                 app[PURGES_KEY], clock, settings.retention_days, RETENTION_EVERY_SECONDS
@@ -87,5 +86,29 @@ async def create_app(
             await purging
         await database.close()
 
-    app.cleanup_ctx.insert(0, storage)
+    app.cleanup_ctx.append(storage)  # first in, last out: the database outlives its users
+    if escalations is None:
+        parts = setup_escalation(
+            settings,
+            adviser,
+            database=database,
+            connector=connector,
+            clock=clock,
+            purges=purges,
+            directory=directory,
+        )
+        app[ESCALATION_KEY] = parts
+        escalations = parts.service
+    setup_bot(
+        app,
+        settings,
+        adviser,
+        feedback=feedback,
+        escalations=escalations,
+        clock=clock,
+        tokens=tokens,
+        connector=connector,
+    )
+    if ESCALATION_KEY in app:
+        app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     return app

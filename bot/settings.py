@@ -80,9 +80,75 @@ class Settings:
         "",
     )
 
+    # Escalation: Graph (people lookup, app install, mail). Credentials default to the
+    # bot's own app registration; with neither, local mode uses a stand-in directory.
+    graph_base_url: str = setting(
+        "GRAPH_BASE_URL", "Microsoft Graph endpoint", "https://graph.microsoft.com/v1.0"
+    )
+    graph_authority_host: str = setting(
+        "GRAPH_AUTHORITY_HOST", "Entra ID sign-in host for Graph tokens",
+        "https://login.microsoftonline.com",
+    )  # fmt: skip
+    graph_client_id: str = setting(
+        "GRAPH_CLIENT_ID", "app id for Graph calls; empty = MicrosoftAppId", ""
+    )
+    graph_client_secret: str = setting(
+        "GRAPH_CLIENT_SECRET", "secret for Graph calls; empty = MicrosoftAppPassword", "",
+        secret=True,
+    )  # fmt: skip
+    graph_tenant_id: str = setting(
+        "GRAPH_TENANT_ID", "tenant for Graph calls; empty = MicrosoftAppTenantId", ""
+    )
+    graph_ca_bundle: str = setting(
+        "GRAPH_CA_BUNDLE", "CA file for Graph and sign-in TLS (proxies, local stand-ins)", ""
+    )
+    teams_app_catalog_id: str = setting(
+        "TEAMS_APP_CATALOG_ID",
+        "the app's id in the org catalogue, to install it for a manager who lacks it",
+        "",
+    )
+    dcct_service_url: str = setting(
+        "DCCT_SERVICE_URL", "Bot Connector URL of the DCCT's team; empty = the asker's", ""
+    )
+    dcct_team_id: str = setting(
+        "DCCT_TEAM_ID", "Teams team id (19:…@thread…) whose members may answer for the DCCT", ""
+    )
+    dcct_channel_id: str = setting(
+        "DCCT_CHANNEL_ID", "Teams channel id where DCCT requests are posted", ""
+    )
+    dcct_mailbox: str = setting(
+        "DCCT_MAILBOX", "DCCT e-mail address, the last-resort route when Teams fails", ""
+    )
+    escalation_sender_mailbox: str = setting(
+        "ESCALATION_SENDER_MAILBOX", "mailbox the fallback e-mail is sent from", ""
+    )
+    escalation_reminder_hours: float = setting(
+        "ESCALATION_REMINDER_HOURS", "working hours before an unanswered request is reminded", 8.0
+    )
+    escalation_deadline_hours: float = setting(
+        "ESCALATION_DEADLINE_HOURS",
+        "working hours before a line manager's request moves to the DCCT",
+        16.0,
+    )
+    card_signing_key: str = setting(
+        "CARD_SIGNING_KEY",
+        "secret (32+ characters) that signs escalation card buttons; random in local mode",
+        "",
+        secret=True,
+    )
+
     @property
     def local_mode(self) -> bool:
         return not self.app_id
+
+    @property
+    def graph_credentials(self) -> tuple[str, str, str]:
+        """(client id, secret, tenant) for Graph; the bot's own unless overridden."""
+        return (
+            self.graph_client_id or self.app_id,
+            self.graph_client_secret or self.app_password,
+            self.graph_tenant_id or self.app_tenant_id,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -132,8 +198,34 @@ class Settings:
                 problems.append(
                     f"MicrosoftAppTenantId: required when MicrosoftAppType is {self.app_type.value}"
                 )
+        problems += self._escalation_problems()
         if problems:
             raise SettingsError("bad settings:\n  " + "\n  ".join(problems))
+
+    def _escalation_problems(self) -> list[str]:
+        problems = []
+        if self.card_signing_key and len(self.card_signing_key) < 32:
+            problems.append("CARD_SIGNING_KEY: must be at least 32 characters")
+        if self.app_id and not self.card_signing_key:
+            problems.append("CARD_SIGNING_KEY: required when MicrosoftAppId is set")
+        if bool(self.dcct_team_id) != bool(self.dcct_channel_id):
+            problems.append("DCCT_TEAM_ID and DCCT_CHANNEL_ID: set both or neither")
+        if self.dcct_mailbox and not self.escalation_sender_mailbox:
+            problems.append("ESCALATION_SENDER_MAILBOX: required when DCCT_MAILBOX is set")
+        if not 0 < self.escalation_reminder_hours <= self.escalation_deadline_hours:
+            problems.append(
+                "ESCALATION_REMINDER_HOURS: must be above 0 and at most ESCALATION_DEADLINE_HOURS"
+            )
+        client, _, tenant = self.graph_credentials
+        if self.graph_client_id and not tenant:
+            problems.append("GRAPH_TENANT_ID: required when GRAPH_CLIENT_ID is set")
+        if (
+            client
+            and not self.graph_credentials[1]
+            and self.app_type is not AppType.USER_ASSIGNED_MSI
+        ):
+            problems.append("GRAPH_CLIENT_SECRET: required for Graph (or MicrosoftAppPassword)")
+        return problems
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:

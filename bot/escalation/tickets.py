@@ -22,7 +22,8 @@ class Status(StrEnum):
     SENT = "sent"  # the expert has the request
     TAKEN = "taken"  # a DCCT member said they'll answer
     ANSWERED = "answered"  # answer given and relayed; the asker may follow up
-    CANCELLED = "cancelled"
+    CLOSED = "closed"  # closed by the expert without an answer
+    CANCELLED = "cancelled"  # withdrawn by the asker
     FAILED = "failed"  # could not be delivered; the asker was told
 
 
@@ -59,6 +60,7 @@ class Ticket:
     rerouted: str | None = None  # why it went to the fallback
     closed_at: datetime | None = None
     follow_ups: int = 0
+    offer_id: str = ""  # the preview card it came from: a double click makes one ticket
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,18 @@ class SqliteTicketStore:
         await self.db.run(lambda conn: conn.executescript(SCHEMA))
 
     async def create(self, ticket: Ticket, outbox: list[OutboxItem]) -> Ticket:
+        """Write the ticket and its first sends; a repeat of the same offer returns the
+        ticket made the first time and queues nothing."""
+
         def write(conn: sqlite3.Connection) -> int:
+            if ticket.offer_id:
+                same = conn.execute(
+                    "SELECT id FROM tickets WHERE asker_user_id=? "
+                    "AND json_extract(data, '$.offer_id')=?",
+                    (ticket.asker_user_id, ticket.offer_id),
+                ).fetchone()
+                if same:
+                    return int(same["id"])
             cursor = conn.execute(
                 "INSERT INTO tickets (data, status, asker_user_id) VALUES (?,?,?)",
                 (_encode(ticket), ticket.status.value, ticket.asker_user_id),
@@ -181,8 +194,9 @@ class SqliteTicketStore:
             return ticket_id
 
         ticket_id = await self.db.transaction(write)
-        ticket.id = ticket_id
-        return ticket
+        stored = await self.get(ticket_id)
+        assert stored is not None
+        return stored
 
     async def get(self, ticket_id: int) -> Ticket | None:
         def read(conn: sqlite3.Connection) -> Ticket | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -40,6 +41,7 @@ class Failure:
     status: int
     retry_after: int | None = None
     code: str = "ServiceError"
+    path: str | None = None  # only calls to this path (None: any call)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class FakeConnector:
         self.record_limit: int | None = None  # keep only the newest N (long benchmarks)
         self.members: dict[str, list[Member]] = {}  # conversation or team id -> members
         self._failures: list[Failure] = []
+        self._holds: list[tuple[str, float]] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._host, self._port = host, port
@@ -101,9 +104,18 @@ class FakeConnector:
     ) -> None:
         await self.stop()
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
-        """Answer the next `times` sends with `status` (e.g. 429 with Retry-After)."""
-        self._failures += [Failure(status, retry_after) for _ in range(times)]
+    def fail_next(
+        self, status: int, times: int = 1, retry_after: int | None = None, path: str | None = None
+    ) -> None:
+        """Answer the next `times` sends (to `path`, if given) with `status`, e.g. 429
+        with Retry-After."""
+        self._failures += [Failure(status, retry_after, path=path) for _ in range(times)]
+
+    def hold_next(self, path: str, seconds: float) -> None:
+        """Keep the next call to `path` waiting. If the caller is gone when the wait ends
+        (killed mid-send), the call is dropped unrecorded, as a service drops a request
+        it never finished receiving."""
+        self._holds.append((path, seconds))
 
     def activities(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -118,9 +130,26 @@ class FakeConnector:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.sent) >= count), timeout)
         return list(self.sent)
 
+    async def wait_until(
+        self,
+        predicate: Callable[[list[Sent]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[Sent]:
+        """Wait until `predicate(all calls so far)` holds; return the calls."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.sent)), timeout)
+        return list(self.sent)
+
     async def _record(self, request: web.Request, reply_to: str | None) -> web.Response | None:
-        if self._failures:
-            failure = self._failures.pop(0)
+        hold = next((h for h in self._holds if h[0] == request.path), None)
+        if hold is not None:
+            self._holds.remove(hold)
+            await asyncio.sleep(hold[1])
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)
+        failure = next((f for f in self._failures if f.path in (None, request.path)), None)
+        if failure is not None:
+            self._failures.remove(failure)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = {"error": {"code": failure.code, "message": f"fake failure {failure.status}"}}
             return web.json_response(body, status=failure.status, headers=headers)

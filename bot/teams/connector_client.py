@@ -29,10 +29,13 @@ TokenSource = Callable[[], Awaitable[str | None]]  # None: local mode, no Author
 
 
 class ConnectorError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"Bot Connector answered {status} {code}: {message}")
         self.status = status
         self.code = code
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,10 @@ class BotConnectorClient:
                         retrying=retryable,
                     ),
                 )
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
                 if not retryable:
-                    raise ConnectorError(resp.status, code, message)
-                delay = self.retry.delay(attempt, _retry_after(resp.headers.get("Retry-After")))
+                    raise ConnectorError(resp.status, code, message, retry_after)
+                delay = self.retry.delay(attempt, retry_after)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt raises")
 

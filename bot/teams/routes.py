@@ -19,7 +19,6 @@ from bot.teams.adapter import (
     AdviserBot,
     BotTokens,
     ConnectorOutbound,
-    bot_token_source,
     create_adapter,
     keep_signing_keys_fresh,
     messages_endpoint,
@@ -57,6 +56,7 @@ def setup_bot(
     escalations: Escalations,
     clock: Clock,
     tokens: BotTokens,
+    connector: ConnectorHolder,
 ) -> Dialogue:
     dialogue = Dialogue(
         adviser,
@@ -66,7 +66,6 @@ def setup_bot(
         max_chars=settings.max_message_chars,
         retention_days=settings.retention_days,
     )
-    connector = ConnectorHolder(bot_token_source(settings, tokens))
     bot = AdviserBot(
         dialogue,
         typing_delay=settings.typing_delay_ms / 1000,

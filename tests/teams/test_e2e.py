@@ -80,11 +80,13 @@ async def test_not_helpful_with_opt_in_keeps_comment_and_question(running: Runni
     assert (row.helpful, row.comment, row.question) == (False, "Too vague", question)
 
 
-async def test_escalation_button_says_nothing_was_sent_yet(running: Running) -> None:
+async def test_escalation_button_shows_a_preview_and_sends_nothing(running: Running) -> None:
     url = running.connector.service_url
     data = {"action": "escalation.offer", "route": "dcct", "question": "Can I tweet as SP?"}
     sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-3"))
-    assert "nothing has been sent" in sent[0].activity["text"]
+    [preview] = cards_in(sent)
+    assert "Nothing is sent until you tick the box" in card_text(preview)
+    assert len(running.connector.sent) == 1
 
 
 async def test_over_long_message_is_refused_clearly(running: Running) -> None:

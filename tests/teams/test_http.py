@@ -68,6 +68,7 @@ async def secured(
         app_type=AppType.MULTI_TENANT,
         channel_openid_metadata_url=issuer.metadata_url,
         channel_token_issuer=ISSUER,
+        card_signing_key="s" * 32,
     )
     settings.check()
     tokens = StaticBotTokens("outbound-token")

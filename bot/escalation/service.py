@@ -1,0 +1,315 @@
+"""Escalation as the chat handler sees it: offer, confirm, answer, follow up, withdraw.
+
+Every state change is one store transaction that also queues what must be sent (the
+outbox); nothing is sent from here. Card data is untrusted: ticket buttons carry a
+signature over (ticket, who it is for), and the presser must be allowed to act.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from bot import logs
+from bot.clock import Clock
+from bot.core.types import Advice, Route
+from bot.escalation import cards
+from bot.escalation.signing import CardSigner
+from bot.escalation.tickets import OPEN_STATUSES, OutboxItem, Status, Ticket, TicketStore
+from bot.teams.cards import notice_card
+from bot.teams.escalation_port import Outcome, Person
+
+log = logging.getLogger("bot.escalation")
+
+STALE = (
+    "Sorry, I couldn't act on that button: it may be from an older card. "
+    "Type **my requests** to see your requests."
+)
+NOT_YOURS = (
+    "Only the person this request was sent to can answer or close it "
+    "(the asker's line manager, or a member of the DCCT team)."
+)
+
+
+class MembershipCheck(Protocol):
+    """Who may answer for the DCCT: members of the configured team."""
+
+    async def is_member(self, person: Person) -> bool: ...
+
+
+class EscalationService:
+    def __init__(
+        self,
+        store: TicketStore,
+        signer: CardSigner,
+        clock: Clock,
+        advise: Callable[[str], Advice],
+        dcct: MembershipCheck,
+        wake: Callable[[], None],
+        *,
+        max_chars: int,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.clock = clock
+        self.advise = advise
+        self.dcct = dcct
+        self.wake = wake
+        self.max_chars = max_chars
+
+    # --- the asker ------------------------------------------------------------------
+
+    async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Outcome:
+        if not asker.aad_object_id:
+            return Outcome(
+                text="I can't pass this on: I don't know who you are at work (your chat is "
+                "not signed in with your Parliament account). Please use the adviser in "
+                "Teams or on the intranet page, or ask your line manager or the DCCT directly."
+            )
+        offer_id = secrets.token_urlsafe(9)
+        return Outcome(card=cards.preview_card(asker.name, question, advice, route, offer_id))
+
+    async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Outcome:
+        route = _route(data.get("route"))
+        question = data.get("question")
+        offer_id = data.get("offer")
+        if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
+            return Outcome(text=STALE)
+        if not isinstance(question, str) or not question.strip():
+            return Outcome(text="Your question is empty. Type it in the box, then press Send.")
+        if str(data.get("consent", "")).lower() != "true":
+            return Outcome(text="Nothing was sent. Tick the box to agree, then press Send.")
+        question = question.strip()[: self.max_chars]
+        advice = self.advise(question)
+        now = self.clock.now()
+        ticket = await self.store.create(
+            Ticket(
+                id=0,
+                created_at=now,
+                status=Status.PENDING,
+                route=route.value,
+                asker_user_id=asker.user_id,
+                asker_aad=asker.aad_object_id,
+                asker_name=asker.name,
+                asker_conversation=asker.conversation,
+                tenant_id=asker.tenant_id,
+                question=question,
+                verdict=advice.verdict.value,
+                clauses=",".join(advice.clauses),
+                entry=advice.entry,
+                policy_version=advice.policy_version,
+                offer_id=offer_id[:40],
+            ),
+            [OutboxItem("deliver_request", "deliver:{ticket}:0")],
+        )
+        log.info(
+            "escalation.created",
+            extra=logs.fields(ticket=ticket.id, route=route.value, chars=len(question)),
+        )
+        self.wake()
+        who = cards.ROUTE_NAMES[ticket.route]
+        return Outcome(
+            replace=notice_card(
+                f"Request #{ticket.id} is on its way to {who}. I'll tell you here when it "
+                "is delivered and when they answer. Type **my requests** to check on it.",
+                title="Sent",
+            )
+        )
+
+    async def my_requests(self, asker: Person) -> Outcome:
+        tickets = await self.store.for_asker(asker.user_id)
+        return Outcome(card=cards.my_requests_card(tickets, self.signer))
+
+    async def handle(self, actor: Person, data: Mapping[str, Any]) -> Outcome:
+        action = data.get("action")
+        if action == "escalation.confirm":
+            return await self.confirm(actor, data)
+        if action == "escalation.cancel":
+            return Outcome(replace=notice_card("Cancelled. Nothing was sent."))
+        handlers = {
+            "escalation.answer": ("expert", self._answer),
+            "escalation.take": ("expert", self._take),
+            "escalation.close": ("expert", self._close),
+            "escalation.followup": ("asker", self._follow_up),
+            "escalation.withdraw": ("asker", self._withdraw),
+        }
+        if not isinstance(action, str) or action not in handlers:
+            return Outcome(text=STALE)
+        purpose, handler = handlers[action]
+        ticket_id = data.get("ticket")
+        if not isinstance(ticket_id, int) or not self.signer.verify(
+            ticket_id, purpose, data.get("sig")
+        ):
+            log.warning("escalation.bad_signature", extra=logs.fields(action=action))
+            return Outcome(text=STALE)
+        ticket = await self.store.get(ticket_id)
+        if ticket is None:
+            return Outcome(text=STALE)
+        allowed = (
+            await self._may_answer(actor, ticket)
+            if purpose == "expert"
+            else actor.user_id == ticket.asker_user_id
+        )
+        if not allowed:
+            log.warning("escalation.refused", extra=logs.fields(action=action, ticket=ticket.id))
+            return Outcome(text=NOT_YOURS if purpose == "expert" else STALE)
+        return await handler(actor, ticket, data)
+
+    # --- the expert -----------------------------------------------------------------
+
+    async def _may_answer(self, actor: Person, ticket: Ticket) -> bool:
+        if not actor.aad_object_id:
+            return False
+        if ticket.expert_aad and actor.aad_object_id == ticket.expert_aad:
+            return True  # the manager it was addressed to (or the local stand-in)
+        return ticket.route == "dcct" and await self.dcct.is_member(actor)
+
+    async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+        outcome = data.get("outcome")
+        if outcome not in cards.OUTCOMES:
+            return Outcome(text=STALE)
+        answer = data.get("answer")
+        answer = answer.strip()[: cards.MAX_ANSWER] if isinstance(answer, str) else ""
+        if outcome == "reply" and not answer:
+            return Outcome(text="Type your answer in the box, then press **Reply**.")
+        now = self.clock.now()
+        changes = {
+            "status": Status.ANSWERED,
+            "outcome": outcome,
+            "answer": answer or None,
+            "answered_by": actor.name,
+            "answered_at": now,
+            "closed_at": now,
+        }
+        notify = OutboxItem(
+            "notify_asker",
+            f"notify:{ticket.id}:answered:{ticket.follow_ups}",
+            {"event": "answered"},
+        )
+        return await self._settle(ticket, changes, [notify], "answered")
+
+    async def _take(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+        notify = OutboxItem(
+            "notify_asker", f"notify:{ticket.id}:taken:{ticket.follow_ups}", {"event": "taken"}
+        )
+        changes = {"status": Status.TAKEN, "taken_by": actor.name}
+        updated = await self.store.update(
+            ticket.id, changes, [notify], now=self.clock.now(), only_if=(Status.SENT,)
+        )
+        if updated is None:
+            return await self._already(ticket.id)
+        self.wake()
+        return Outcome(replace=cards.request_card(updated, self.signer))
+
+    async def _close(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+        now = self.clock.now()
+        changes = {"status": Status.CLOSED, "answered_by": actor.name, "closed_at": now}
+        notify = OutboxItem(
+            "notify_asker", f"notify:{ticket.id}:closed:{ticket.follow_ups}", {"event": "closed"}
+        )
+        return await self._settle(ticket, changes, [notify], "closed")
+
+    async def _settle(
+        self, ticket: Ticket, changes: dict[str, Any], outbox: list[OutboxItem], event: str
+    ) -> Outcome:
+        """Close the ticket once: a second DCCT member pressing later sees who did."""
+        updated = await self.store.update(
+            ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
+        )
+        if updated is None:
+            return await self._already(ticket.id)
+        log.info(
+            "escalation.settled",
+            extra=logs.fields(
+                ticket=ticket.id, route=ticket.route, event=event, outcome=updated.outcome
+            ),
+        )
+        self.wake()
+        return Outcome(replace=cards.request_card(updated, self.signer))
+
+    async def _already(self, ticket_id: int) -> Outcome:
+        current = await self.store.get(ticket_id)
+        if current is None:
+            return Outcome(text=STALE)
+        who = current.answered_by or current.taken_by or "someone else"
+        return Outcome(
+            replace=cards.request_card(current, self.signer),
+            text=f"{who} has already dealt with this request "
+            f"({cards.STATUS_WORDS[current.status]}).",
+        )
+
+    # --- the asker again ------------------------------------------------------------
+
+    async def _follow_up(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+        follow_up = data.get("followup")
+        if not isinstance(follow_up, str) or not follow_up.strip():
+            return Outcome(text="Type your follow-up in the box, then press the button.")
+        number = ticket.follow_ups + 1
+        question = f"{ticket.question or ''}\n\nFollow-up {number}: {follow_up.strip()}"
+        changes = {
+            "status": Status.PENDING,
+            "question": question[: self.max_chars * 2],
+            "follow_ups": number,
+            "answer": None,
+            "outcome": None,
+            "answered_by": None,
+            "answered_at": None,
+            "closed_at": None,
+            "taken_by": None,
+            "reminded_at": None,
+        }
+        deliver = OutboxItem("deliver_request", f"deliver:{ticket.id}:followup:{number}")
+        updated = await self.store.update(
+            ticket.id,
+            changes,
+            [deliver],
+            now=self.clock.now(),
+            only_if=(Status.ANSWERED, Status.CLOSED),
+        )
+        if updated is None:
+            return Outcome(text="That request is still open; your follow-up was not sent.")
+        self.wake()
+        who = updated.expert_name or cards.ROUTE_NAMES[updated.route]
+        return Outcome(text=f"Your follow-up to request #{ticket.id} is on its way to {who}.")
+
+    async def _withdraw(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+        outbox = []
+        if ticket.expert_activity_id:
+            outbox.append(
+                OutboxItem(
+                    "update_expert",
+                    f"update:{ticket.id}:withdrawn:{ticket.follow_ups}",
+                    _expert_card_address(ticket),
+                )
+            )
+        changes = {"status": Status.CANCELLED, "closed_at": self.clock.now()}
+        updated = await self.store.update(
+            ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
+        )
+        if updated is None:
+            return Outcome(text="That request is already closed.")
+        self.wake()
+        tickets = await self.store.for_asker(actor.user_id)
+        return Outcome(
+            replace=cards.my_requests_card(tickets, self.signer),
+            text=f"Request #{ticket.id} is withdrawn.",
+        )
+
+
+def _expert_card_address(ticket: Ticket) -> dict[str, Any]:
+    """Where the expert's card is, captured now: a reroute later changes the ticket."""
+    return {
+        "service_url": ticket.expert_conversation.get("serviceUrl", ""),
+        "conversation_id": (ticket.expert_conversation.get("conversation") or {}).get("id", ""),
+        "activity_id": ticket.expert_activity_id or "",
+    }
+
+
+def _route(value: object) -> Route | None:
+    try:
+        route = Route(str(value))
+    except ValueError:
+        return None
+    return route if route is not Route.NONE else None

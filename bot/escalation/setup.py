@@ -1,0 +1,170 @@
+"""Wire escalation into the app: store, signer, Graph, service, worker, retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from bot import logs
+from bot.clock import Clock
+from bot.core import Adviser
+from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
+from bot.escalation.service import EscalationService
+from bot.escalation.signing import CardSigner
+from bot.escalation.tickets import SqliteTicketStore
+from bot.escalation.worker import OutboxWorker, Reminders
+from bot.graph.client import Directory, GraphClient
+from bot.graph.tokens import MsalGraphTokens
+from bot.settings import AppType, Settings
+from bot.store.database import Database
+from bot.store.retention import Purge
+from bot.teams.connector_client import BotConnectorClient, RetryPolicy
+from bot.teams.escalation_port import Person
+
+log = logging.getLogger("bot.escalation")
+
+
+class TeamMembers:
+    """Members of the DCCT team, from the Bot Connector, cached for a few minutes."""
+
+    def __init__(
+        self,
+        connector: Callable[[], BotConnectorClient],
+        service_url: str,
+        team_id: str,
+        ttl: float = 300.0,
+    ) -> None:
+        self.connector = connector
+        self.service_url = service_url
+        self.team_id = team_id
+        self.ttl = ttl
+        self._members: set[str] = set()
+        self._fetched = float("-inf")
+
+    async def is_member(self, person: Person) -> bool:
+        # Without a configured URL, the presser's own (same tenant, same Teams region).
+        service_url = self.service_url or str(person.conversation.get("serviceUrl") or "")
+        if not self.team_id or not service_url:
+            return False
+        if time.monotonic() - self._fetched > self.ttl:
+            members = await self.connector().members(service_url, self.team_id)
+            self._members = {str(m.get("aadObjectId") or "") for m in members} - {""}
+            self._fetched = time.monotonic()
+        return bool(person.aad_object_id) and person.aad_object_id in self._members
+
+
+@dataclass
+class EscalationParts:
+    service: EscalationService
+    worker: OutboxWorker
+    store: SqliteTicketStore
+    # The Graph session and the worker; append to cleanup_ctx after the Bot Connector
+    # session exists, so the worker starts after it and stops before it.
+    lifecycle: Callable[[web.Application], AsyncIterator[None]]
+
+
+def graph_tokens(settings: Settings) -> MsalGraphTokens | None:
+    client_id, secret, tenant = settings.graph_credentials
+    if not client_id:
+        return None
+    return MsalGraphTokens(
+        client_id=client_id,
+        tenant_id=tenant,
+        authority_host=settings.graph_authority_host,
+        secret=secret,
+        managed_identity=settings.app_type is AppType.USER_ASSIGNED_MSI and not secret,
+        verify=settings.graph_ca_bundle or True,
+    )
+
+
+def setup_escalation(
+    settings: Settings,
+    adviser: Adviser,
+    *,
+    database: Database,
+    connector: Callable[[], BotConnectorClient],
+    clock: Clock,
+    purges: dict[str, Purge],
+    directory: Directory | None = None,
+) -> EscalationParts:
+    """Build the parts now; the Graph session and worker start with `lifecycle`.
+
+    `directory` replaces Graph (tests); otherwise Graph is used when credentials exist,
+    and with none (local mode) the asker's own chat stands in for the expert.
+    """
+    store = SqliteTicketStore(database)
+    signer = (
+        CardSigner(settings.card_signing_key.encode())
+        if settings.card_signing_key
+        else CardSigner.ephemeral()
+    )
+    tokens = None if directory is not None else graph_tokens(settings)
+    current: dict[str, Directory | None] = {"directory": directory}
+    dcct = DcctRoute(
+        service_url=settings.dcct_service_url,
+        team_id=settings.dcct_team_id,
+        channel_id=settings.dcct_channel_id,
+        mailbox=settings.dcct_mailbox,
+        sender_mailbox=settings.escalation_sender_mailbox,
+    )
+    local = directory is None and tokens is None
+
+    def one_attempt() -> BotConnectorClient:
+        # The outbox retries with its backoff, persisted, so a send tries once here.
+        shared = connector()
+        return BotConnectorClient(shared.session, shared.token, RetryPolicy(attempts=1))
+
+    deliveries = Deliveries(
+        store,
+        signer,
+        clock,
+        one_attempt,
+        lambda: current["directory"],
+        DeliveryConfig(dcct, settings.teams_app_catalog_id, local_stand_in=local),
+    )
+    worker = OutboxWorker(
+        store,
+        deliveries,
+        clock,
+        Reminders(
+            settings.escalation_reminder_hours,
+            settings.escalation_deadline_hours,
+            can_reroute=dcct.has_channel or bool(dcct.mailbox),
+        ),
+    )
+    service = EscalationService(
+        store,
+        signer,
+        clock,
+        adviser.advise,
+        TeamMembers(connector, settings.dcct_service_url, settings.dcct_team_id),
+        worker.wake,
+        max_chars=settings.max_message_chars,
+    )
+    purges["tickets"] = store.purge_text_before
+
+    async def running(app: web.Application) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if tokens is not None:
+                session = await stack.enter_async_context(
+                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+                )
+                current["directory"] = GraphClient(session, settings.graph_base_url, tokens.token)
+            mode = "graph" if tokens else ("custom" if directory else "local stand-in")
+            log.info("escalation.ready", extra=logs.fields(directory=mode))
+            task = asyncio.create_task(worker.run())
+            yield
+            await worker.stop()
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except TimeoutError:
+                log.warning("escalation.worker_stop_timeout")  # its row stays in `sending`
+
+    return EscalationParts(service, worker, store, running)

@@ -1,0 +1,160 @@
+"""The bot server with escalation wired to local stand-ins: Bot Connector, Graph, sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import ESCALATION_KEY
+from bot.clock import FakeClock
+from bot.core import Adviser
+from bot.escalation.tickets import Ticket
+from bot.fakes import activities
+from bot.fakes.activities import TeamsUser
+from bot.fakes.connector import FakeConnector, Member, Sent
+from bot.fakes.graph import FakeGraph, FakeUser
+from bot.fakes.identity import FakeIdentity
+from bot.settings import Settings
+from bot.teams.adapter import StaticBotTokens
+from tests.teams.conftest import actions_of, cards_in, local_settings, start
+
+CLIENT, SECRET = "graph-app", "graph-secret-value"
+SIGNING_KEY = "k" * 40
+ASKER = TeamsUser()
+MANAGER = TeamsUser(
+    id="29:boss-teams-id",
+    name="Alex Boss",
+    aad_object_id="aad-boss",
+    conversation_id="a:fake-conversation-1",
+)
+DCCT_MEMBER = TeamsUser(
+    id="29:dcct-one",
+    name="Dana Comms",
+    aad_object_id="aad-dcct-1",
+    conversation_id="19:dcct-channel@thread.tacv2;messageid=1",
+)
+STRANGER = TeamsUser(
+    id="29:someone",
+    name="Sam Else",
+    aad_object_id="aad-someone",
+    conversation_id="a:someone-else-chat",
+)
+DCCT_TEAM, DCCT_CHANNEL = "19:dcct-team@thread.tacv2", "19:dcct-channel@thread.tacv2"
+# Wednesday 25 November 2026, 10:00 in Edinburgh: working hours.
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    url: str
+    app: web.Application
+    connector: FakeConnector
+    graph: FakeGraph
+    identity: FakeIdentity
+    http: aiohttp.ClientSession
+    clock: FakeClock
+    settings: Settings
+
+    async def post(self, activity: dict[str, Any]) -> aiohttp.ClientResponse:
+        response = await self.http.post(f"{self.url}/api/messages", json=activity)
+        await response.read()
+        assert response.status in (200, 201), await response.text()
+        return response
+
+    async def until(self, predicate: Callable[[list[Sent]], bool]) -> list[Sent]:
+        return await self.connector.wait_until(predicate)
+
+    async def ticket(self, ticket_id: int = 1) -> Ticket:
+        found = await self.app[ESCALATION_KEY].store.get(ticket_id)
+        assert found is not None
+        return found
+
+    async def answer_card_for(self, user: TeamsUser, question: str) -> dict[str, Any]:
+        before = len(self.connector.sent)
+        await self.post(activities.message(question, user, self.connector.service_url))
+        sent = await self.until(lambda s: len(s) > before)
+        [card] = cards_in(sent[before:])
+        return card
+
+    async def press(
+        self, user: TeamsUser, data: dict[str, Any], expect: int = 1, reply_to: str = "activity-x"
+    ) -> list[Sent]:
+        """Press a card button as `user`; wait for `expect` replies in their conversation."""
+        before = len(self.connector.sent)
+        url = self.connector.service_url
+        await self.post(activities.card_submit(data, user, url, reply_to=reply_to))
+
+        def replies(sent: list[Sent]) -> list[Sent]:
+            return [s for s in sent[before:] if s.conversation_id == user.conversation_id]
+
+        return replies(await self.until(lambda s: len(replies(s)) >= expect))
+
+    async def escalate(self, question: str, route: str = "line_manager") -> list[Sent]:
+        """Ask, press the route's button, consent and send; return the calls made."""
+        card = await self.answer_card_for(ASKER, question)
+        offer = next(a for a in actions_of(card) if a.get("data", {}).get("route") == route)
+        [preview] = cards_in(await self.press(ASKER, offer["data"]))
+        send = next(a for a in actions_of(preview) if a["title"] == "Send")
+        before = len(self.connector.sent)
+        await self.press(ASKER, {**send["data"], "question": question, "consent": "true"})
+        return self.connector.sent[before:]
+
+
+def escalation_settings(
+    tmp_path: Path, identity: FakeIdentity, graph: FakeGraph, **changes: Any
+) -> Settings:
+    base = local_settings(
+        tmp_path,
+        graph_base_url=graph.base_url,
+        graph_authority_host=identity.authority_host,
+        graph_client_id=CLIENT,
+        graph_client_secret=SECRET,
+        graph_tenant_id=identity.tenant,
+        graph_ca_bundle=identity.ca_path,
+        teams_app_catalog_id="catalog-app-1",
+        dcct_team_id=DCCT_TEAM,
+        dcct_channel_id=DCCT_CHANNEL,
+        card_signing_key=SIGNING_KEY,
+    )
+    return replace(base, **changes)
+
+
+def directory(graph: FakeGraph) -> None:
+    graph.add(FakeUser(MANAGER.aad_object_id, MANAGER.name, "alex.boss@example.org"))
+    graph.add(FakeUser(ASKER.aad_object_id, ASKER.name, "morag@example.org", MANAGER.aad_object_id))
+
+
+@pytest.fixture
+def world_settings() -> dict[str, Any]:
+    """Override in a test module to change settings for every test in it."""
+    return {}
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, adviser: Adviser, world_settings: dict[str, Any]
+) -> AsyncIterator[World]:
+    clock = FakeClock(START)
+    async with (
+        FakeConnector() as connector,
+        FakeIdentity(CLIENT, SECRET) as identity,
+        FakeGraph() as graph,
+        aiohttp.ClientSession() as http,
+    ):
+        directory(graph)
+        connector.members[DCCT_TEAM] = [
+            Member(DCCT_MEMBER.id, DCCT_MEMBER.name, DCCT_MEMBER.aad_object_id)
+        ]
+        settings = escalation_settings(tmp_path, identity, graph, **world_settings)
+        runner, url, app = await start(settings, adviser, clock=clock, bot_tokens=StaticBotTokens())
+        try:
+            yield World(url, app, connector, graph, identity, http, clock, settings)
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,221 @@
+"""Escalation end to end: the real server, the fake Bot Connector, fake Graph and sign-in."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from bot.app import ESCALATION_KEY
+from bot.escalation.tickets import Status
+from bot.fakes.connector import Sent
+from tests.escalation.conftest import ASKER, DCCT_CHANNEL, DCCT_MEMBER, MANAGER, STRANGER, World
+from tests.teams.conftest import actions_of, card_text, cards_in
+
+QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
+
+
+def in_conversation(sent: list[Sent], conversation_id: str) -> list[Sent]:
+    return [s for s in sent if unquote(s.conversation_id) == conversation_id]
+
+
+def asker_cards(world: World) -> list[dict[str, Any]]:
+    return cards_in(in_conversation(world.connector.sent, ASKER.conversation_id))
+
+
+def button(card: dict[str, Any], title: str) -> dict[str, Any]:
+    return next(a for a in actions_of(card) if a["title"] == title)["data"]  # type: ignore[no-any-return]
+
+
+async def manager_chat(world: World) -> str:
+    """The 1:1 chat the bot created with the manager (the fake numbers it)."""
+    sent = await world.until(lambda s: any(x.path == "/v3/conversations" for x in s))
+    created = next(x for x in sent if x.path == "/v3/conversations")
+    await world.until(lambda s: any(x.conversation_id.startswith("a:fake") for x in s))
+    assert created.activity["members"] == [{"id": MANAGER.aad_object_id}]
+    return unquote(next(x for x in world.connector.sent
+                        if x.conversation_id.startswith("a:fake")).conversation_id)  # fmt: skip
+
+
+async def manager_request(world: World) -> dict[str, Any]:
+    chat = await manager_chat(world)
+    [card, *_] = cards_in(in_conversation(world.connector.sent, chat))
+    return card
+
+
+async def test_preview_shows_exactly_what_is_sent_and_needs_consent(world: World) -> None:
+    card = await world.answer_card_for(ASKER, QUESTION)
+    offer = button(card, "Ask my line manager")
+    [preview] = cards_in(await world.press(ASKER, offer))
+    text = card_text(preview)
+    assert "Morag Stewart" in text
+    assert "The adviser said" in text
+    question_box = next(i for i in preview["body"] if i.get("id") == "question")
+    assert question_box["value"] == QUESTION
+    assert {a["title"] for a in actions_of(preview)} == {"Send", "Ask the DCCT instead", "Cancel"}
+    # Without the consent tick, nothing is stored or sent.
+    [reply] = await world.press(ASKER, {**button(preview, "Send"), "question": QUESTION})
+    assert "Tick the box" in reply.activity["text"]
+    assert await world.app[ESCALATION_KEY].store.for_asker(ASKER.id) == []
+    [cancelled] = await world.press(ASKER, button(preview, "Cancel"))
+    assert cancelled.method == "PUT"
+    assert "Nothing was sent" in card_text(cards_in([cancelled])[0])
+
+
+async def test_ask_escalate_manager_answers_and_the_asker_gets_it(world: World) -> None:
+    await world.escalate(QUESTION)
+    request = await manager_request(world)
+    text = card_text(request)
+    assert "Morag Stewart asks" in text
+    assert "retweet a party leader" in text
+    # Graph: the manager was looked up and the app installed for them; then a 1:1 chat.
+    assert world.graph.installed[MANAGER.aad_object_id] == {"catalog-app-1"}
+    created = next(s for s in world.connector.sent if s.path == "/v3/conversations")
+    assert created.activity["members"] == [{"id": MANAGER.aad_object_id}]
+    assert created.activity["isGroup"] is False
+    delivered = await world.until(lambda s: any("Delivered to Alex Boss" in card_text(c)
+                                                 for c in cards_in(s)))  # fmt: skip
+    assert delivered
+    assert (await world.ticket()).status is Status.SENT
+
+    answer = {**button(request, "Not OK"), "answer": "Please don't: see D13."}
+    [updated] = await world.press(MANAGER, answer)
+    assert updated.method == "PUT"  # the manager's card now shows the outcome, no buttons
+    assert "Not OK to post" in card_text(cards_in([updated])[0])
+    assert actions_of(cards_in([updated])[0]) == []
+
+    sent = await world.until(lambda s: any("Answer from Alex Boss" in card_text(c)
+                                           for c in cards_in(s)))  # fmt: skip
+    relayed = next(c for c in cards_in(sent) if "Answer from Alex Boss" in card_text(c))
+    assert "Please don't: see D13" in card_text(relayed)
+    assert "Send follow-up" in [a["title"] for a in actions_of(relayed)]
+    ticket = await world.ticket()
+    assert (ticket.status, ticket.outcome, ticket.answered_by) == (
+        Status.ANSWERED,
+        "not_ok",
+        "Alex Boss",
+    )
+
+
+async def test_follow_up_goes_back_to_the_same_manager(world: World) -> None:
+    await world.escalate(QUESTION)
+    request = await manager_request(world)
+    await world.press(MANAGER, {**button(request, "OK to post"), "answer": ""})
+    sent = await world.until(lambda s: any("Answer from" in card_text(c) for c in cards_in(s)))
+    relayed = next(c for c in cards_in(sent) if "Answer from" in card_text(c))
+    follow = {**button(relayed, "Send follow-up"), "followup": "Even with a comment of my own?"}
+    [reply] = await world.press(ASKER, follow)
+    assert "follow-up" in reply.activity["text"]
+    chat = await manager_chat(world)
+    sent = await world.until(lambda s: len(cards_in(in_conversation(s, chat))) >= 2)
+    second = cards_in(in_conversation(sent, chat))[-1]
+    assert "Even with a comment of my own?" in card_text(second)
+    assert (await world.ticket()).follow_ups == 1
+
+
+async def test_someone_else_cannot_answer_and_a_forged_button_does_nothing(world: World) -> None:
+    await world.escalate(QUESTION)
+    request = await manager_request(world)
+    [refused] = await world.press(STRANGER, {**button(request, "OK to post"), "answer": "sure"})
+    assert "Only the person this request was sent to" in refused.activity["text"]
+    forged = {**button(request, "Close"), "ticket": 1, "sig": "0" * 32}
+    [stale] = await world.press(MANAGER, forged)
+    assert "couldn't act on that button" in stale.activity["text"]
+    other_ticket = {**button(request, "Close"), "ticket": 2}  # a valid sig for ticket 1 only
+    [stale] = await world.press(MANAGER, other_ticket)
+    assert "couldn't act on that button" in stale.activity["text"]
+    assert (await world.ticket()).status is Status.SENT
+
+
+async def test_no_manager_on_record_goes_to_the_dcct_channel_and_the_asker_is_told(
+    world: World,
+) -> None:
+    world.graph.users[ASKER.aad_object_id].manager = None
+    await world.escalate(QUESTION)
+    sent = await world.until(
+        lambda s: any(x.path == "/v3/conversations" and x.activity.get("isGroup") for x in s)
+    )
+    channel_post = next(x for x in sent if x.activity.get("isGroup"))
+    assert channel_post.activity["channelData"]["channel"]["id"] == DCCT_CHANNEL
+    posted = channel_post.activity["activity"]["attachments"][0]["content"]
+    assert "no line manager is on record" in card_text(posted)
+    await world.until(lambda s: any("Sent to the DCCT instead" in card_text(c)
+                                    for c in cards_in(s)))  # fmt: skip
+    ticket = await world.ticket()
+    assert (ticket.route, ticket.rerouted, ticket.status) == ("dcct", "no_manager", Status.SENT)
+
+    # A DCCT member takes it, then answers; a second member pressing later is told.
+    [taken] = await world.press(DCCT_MEMBER, button(posted, "Take it"))
+    assert "Dana Comms is answering this" in card_text(cards_in([taken])[0])
+    await world.press(DCCT_MEMBER, {**button(posted, "Reply"), "answer": "Use your own voice."})
+    sent = await world.until(lambda s: any("Answer from Dana Comms (DCCT)" in card_text(c)
+                                           for c in cards_in(s)))  # fmt: skip
+    replies = await world.press(DCCT_MEMBER, {**button(posted, "Close")}, expect=2)
+    assert any("already dealt with" in (r.activity.get("text") or "") for r in replies)
+
+
+async def test_reply_needs_text(world: World) -> None:
+    await world.escalate(QUESTION)
+    request = await manager_request(world)
+    [reply] = await world.press(MANAGER, {**button(request, "Reply"), "answer": "  "})
+    assert "Type your answer" in reply.activity["text"]
+
+
+async def test_429_storm_on_delivery_is_retried_with_retry_after_and_sent_once(
+    world: World,
+) -> None:
+    world.connector.fail_next(429, times=3, retry_after=1)
+    await world.escalate(QUESTION)
+    store = world.app[ESCALATION_KEY].store
+    # The worker reschedules at now + Retry-After on the (fake) clock; move it along.
+    for _ in range(20):
+        if (await world.ticket()).status is Status.SENT:
+            break
+        world.clock.advance(timedelta(seconds=1))
+        world.app[ESCALATION_KEY].worker.wake()
+        await asyncio.sleep(0.05)
+    assert (await world.ticket()).status is Status.SENT
+    await manager_request(world)
+    chat = await manager_chat(world)
+    assert len(cards_in(in_conversation(world.connector.sent, chat))) == 1
+    counts = await store.outbox_counts()
+    assert counts.get("dead", 0) == 0
+
+
+async def test_unanswered_request_is_reminded_then_moved_to_the_dcct(world: World) -> None:
+    await world.escalate(QUESTION)
+    request = await manager_request(world)
+    worker = world.app[ESCALATION_KEY].worker
+    world.clock.advance(timedelta(hours=4))
+    assert await worker.sweep() == 0  # 4 working hours: not yet
+    world.clock.advance(timedelta(days=1))  # Thursday 14:00: 11 working hours
+    assert await worker.sweep() == 1
+    await world.until(lambda s: any("Reminder" in card_text(c) for c in cards_in(s)))
+    await world.until(lambda s: any("I have reminded Alex Boss" in card_text(c)
+                                    for c in cards_in(s)))  # fmt: skip
+    world.clock.advance(timedelta(days=1))  # Friday 14:00: 19 working hours > 16
+    assert await worker.sweep() == 1
+    sent = await world.until(lambda s: any(x.activity.get("isGroup") for x in s))
+    channel_post = next(x for x in sent if x.activity.get("isGroup"))
+    assert "had not answered in time" in card_text(channel_post.activity["activity"])
+    moved = await world.until(lambda s: any(x.method == "PUT" and "went to the DCCT"
+                                            in card_text(x.activity) for x in s))  # fmt: skip
+    assert moved
+    # The manager's old card no longer acts for them.
+    [refused] = await world.press(MANAGER, {**button(request, "OK to post"), "answer": ""})
+    assert "Only the person" in refused.activity["text"]
+
+
+async def test_my_requests_lists_status_and_withdraw_updates_the_expert_card(
+    world: World,
+) -> None:
+    await world.escalate(QUESTION)
+    await manager_request(world)
+    card = await world.answer_card_for(ASKER, "my requests")
+    assert "**#1** to line manager: waiting for an answer" in card_text(card)
+    replies = await world.press(ASKER, button(card, "Withdraw"), expect=2)
+    assert any("withdrawn" in (r.activity.get("text") or "") for r in replies)
+    await world.until(lambda s: any(x.method == "PUT" and "Withdrawn" in card_text(x.activity)
+                                    for x in s))  # fmt: skip
+    assert (await world.ticket()).status is Status.CANCELLED
