@@ -1,4 +1,4 @@
-"""`python -m bot …`: ask, chat, knowledge check, serve, settings."""
+"""`python -m bot …`: ask, chat, knowledge check, serve, package, settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,6 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
     poke.add_argument("text", help="the message to send")
     poke.add_argument("--url", default="http://127.0.0.1:3978", help="the bot server's base URL")
 
+    package = sub.add_parser("package", help="build the Teams app package (zip) to upload")
+    package.add_argument(
+        "--app-id", help="the bot's Entra app (client) id, a GUID (default: MicrosoftAppId)"
+    )
+    package.add_argument(
+        "--host", required=True, help="public host name of the bot, e.g. adviser.example.org"
+    )
+    package.add_argument(
+        "--out", type=Path, default=Path("dist/teams-app.zip"), help="where to write the zip"
+    )
+    package.add_argument("--version", dest="app_version", default="1.0.0", help="app version")
+    package.add_argument(
+        "--website-url", default="https://www.parliament.scot", help="developer website"
+    )
+    package.add_argument("--privacy-url", default="", help="privacy notice (default: website)")
+    package.add_argument("--terms-url", default="", help="terms of use (default: website)")
+
     sub.add_parser("settings", help="list every setting, its variable and default")
     return parser
 
@@ -62,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return print_settings(sys.stdout)
         if args.command == "serve":
             return serve(args.host, args.port)
+        if args.command == "package":
+            return package(args, sys.stdout)
         if args.command == "poke":
             from bot.harness import poke  # aiohttp loads only when needed
 
@@ -159,6 +179,29 @@ def knowledge_check(adviser: Adviser, out: TextIO) -> int:
 def print_settings(out: TextIO) -> int:
     for env, default, help_text in Settings.describe():
         out.write(f"{env:28} {default!s:28} {help_text}\n")
+    return 0
+
+
+def package(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.packaging.manifest import ManifestValues, PackageError, build_package
+
+    values = ManifestValues(
+        app_id=args.app_id or os.environ.get("MicrosoftAppId", ""),  # noqa: SIM112 - Bot Framework's name
+        host=args.host,
+        version=args.app_version,
+        website_url=args.website_url,
+        privacy_url=args.privacy_url,
+        terms_url=args.terms_url,
+    )
+    try:
+        manifest = build_package(values, args.out)
+    except PackageError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    out.write(
+        f"wrote {args.out}: Teams app {manifest['id']} version {manifest['version']}, "
+        f"messaging endpoint https://{manifest['validDomains'][0]}/api/messages\n"
+    )
     return 0
 
 

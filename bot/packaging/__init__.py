@@ -1,0 +1,1 @@
+"""Building what an administrator uploads: the Teams app package (manifest and icons)."""

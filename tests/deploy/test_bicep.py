@@ -1,0 +1,164 @@
+"""The Azure template: compiled when the Bicep compiler is here, always read for the
+promises the runbook makes (parameters supplied and documented, one replica, /data on
+the share, health probes, and only environment variables the bot actually reads)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from tests.conftest import ROOT
+
+AZURE = ROOT / "deploy" / "azure"
+BICEP = AZURE / "main.bicep"
+PARAMETERS = AZURE / "main.parameters.json"
+RUNBOOK = ROOT / "deploy" / "README.md"
+PARAM = re.compile(r"^param\s+(?P<name>\w+)\s+(?P<type>\w+)(?P<default>\s*=.*)?$", re.MULTILINE)
+TOKENS = re.compile(r"'(?:\\.|[^'\\\n])*'|//[^\n]*|/\*.*?\*/", re.DOTALL)
+ENV_ENTRY = re.compile(r"\{\s*name:\s*'(?P<name>[A-Za-z_][A-Za-z0-9_]*)'\s*value:\s*(?P<value>.+)")
+
+
+def bicep_text() -> str:
+    return BICEP.read_text()
+
+
+def code_only(text: str) -> str:
+    """The template without comments and string contents, for counting brackets.
+
+    One pass, so `//` inside 'https://…' is string, not comment.
+    """
+
+    def keep(match: re.Match[str]) -> str:
+        return "''" if match[0].startswith("'") else ""
+
+    return TOKENS.sub(keep, text)
+
+
+def declared_params() -> dict[str, bool]:
+    """name -> has a default."""
+    return {m["name"]: bool(m["default"]) for m in PARAM.finditer(bicep_text())}
+
+
+def env_vars() -> dict[str, str]:
+    return {m["name"]: m["value"].strip() for m in ENV_ENTRY.finditer(bicep_text())}
+
+
+def compiler() -> list[str] | None:
+    if shutil.which("bicep"):
+        return ["bicep", "build", str(BICEP), "--stdout"]
+    if shutil.which("az"):
+        return ["az", "bicep", "build", "--file", str(BICEP), "--stdout"]
+    return None
+
+
+def test_template_compiles() -> None:
+    command = compiler()
+    if command is None:
+        pytest.skip("neither bicep nor az is on PATH")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    arm = json.loads(done.stdout)
+    assert set(arm["parameters"]) == set(declared_params())
+
+
+def test_brackets_balance() -> None:
+    code = code_only(bicep_text())
+    for opening, closing in ("{}", "[]", "()"):
+        depth = 0
+        for number, line in enumerate(code.splitlines(), start=1):
+            depth += line.count(opening) - line.count(closing)
+            assert depth >= 0, f"main.bicep:{number}: unmatched {closing}"
+        assert depth == 0, f"main.bicep: {depth} unclosed {opening}"
+
+
+def test_every_param_is_supplied_or_has_a_default() -> None:
+    supplied = set(json.loads(PARAMETERS.read_text())["parameters"])
+    params = declared_params()
+    assert "image" in params
+    missing = [name for name, has_default in params.items() if not has_default]
+    missing = [name for name in missing if name not in supplied]
+    assert not missing, f"no value in main.parameters.json and no default: {missing}"
+    unknown = supplied - set(params)
+    assert not unknown, f"main.parameters.json sets parameters main.bicep lacks: {unknown}"
+
+
+def test_every_param_is_documented_in_the_runbook() -> None:
+    runbook = RUNBOOK.read_text()
+    undocumented = [name for name in declared_params() if f"`{name}`" not in runbook]
+    assert not undocumented, f"deploy/README.md does not explain: {undocumented}"
+
+
+def test_environment_variables_are_real_settings() -> None:
+    names = {name for name, _, _ in Settings.describe()}
+    env = env_vars()
+    assert env, "no env entries found in main.bicep"
+    unknown = set(env) - names
+    assert not unknown, f"main.bicep sets variables the bot does not read: {sorted(unknown)}"
+
+
+def test_bot_signs_in_as_the_managed_identity() -> None:
+    env = env_vars()
+    assert env["MicrosoftAppId"] == "identity.properties.clientId"
+    assert env["MicrosoftAppType"] == "'UserAssignedMSI'"
+    assert env["MicrosoftAppTenantId"] == "identity.properties.tenantId"
+    assert "MicrosoftAppPassword" not in env
+    text = bicep_text()
+    assert "msaAppType: 'UserAssignedMSI'" in text
+    assert "msaAppId: identity.properties.clientId" in text
+    assert "msaAppMSIResourceId: identity.id" in text
+    assert "kind: 'azurebot'" in text
+    assert "endpoint: 'https://${app.properties.configuration.ingress.fqdn}/api/messages'" in text
+    assert "channelName: 'MsTeamsChannel'" in text
+    assert "channelName: 'DirectLineChannel'" in text
+
+
+def test_image_is_pulled_as_the_identity_with_acr_pull() -> None:
+    text = bicep_text()
+    # The built-in AcrPull role's fixed id (the same in every tenant).
+    assert "var acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d'" in text
+    assert "principalId: identity.properties.principalId" in text
+    assert "identity: identity.id" in text
+
+
+def test_runtime_matches_the_image() -> None:
+    env = env_vars()
+    assert env["BOT_HOST"] == "'0.0.0.0'"
+    assert env["BOT_DATABASE_PATH"] == "'/data/adviser.sqlite3'"
+    text = bicep_text()
+    assert "var port = 3978" in text
+    assert "targetPort: port" in text
+    assert "mountPath: '/data'" in text
+    assert "storageType: 'AzureFile'" in text
+    assert text.count("path: '/healthz'") == 2
+    assert "type: 'Liveness'" in text
+    assert "type: 'Readiness'" in text
+
+
+def test_exactly_one_replica_because_sqlite_has_one_writer() -> None:
+    text = bicep_text()
+    assert re.search(r"minReplicas: 1\s+maxReplicas: 1", text)
+    scale_at = text.index("scale: {")
+    assert "SQLite" in text[scale_at - 400 : scale_at]  # the reason sits beside it
+
+
+def test_parameters_file_is_placeholders_not_secrets() -> None:
+    values = json.loads(PARAMETERS.read_text())["parameters"]
+    assert "<registry>" in values["image"]["value"]
+    assert not any("password" in name.lower() or "key" in name.lower() for name in values)
+
+
+def test_checks_are_real(tmp_path: Path) -> None:
+    # The bracket check and the parameter regex do find faults.
+    broken = code_only("resource x 'a@1' = {\n  properties: {\n}\n")
+    assert broken.count("{") != broken.count("}")
+    kept = code_only("x: 'https://${a.b}/c' // {\ny: '{' /* { */\n")
+    assert kept == "x: '' \ny: '' \n"
+    assert PARAM.match("param image string")
+    assert not PARAM.match("param image string")["default"]  # type: ignore[index]
+    assert PARAM.match("param x int = 3")["default"]  # type: ignore[index]
