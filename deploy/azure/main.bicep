@@ -48,6 +48,26 @@ param dataShareQuotaGiB int = 5
 @description('SMB mount options for /data. nobrl keeps SQLite\'s locks local to the one replica (SMB byte-range locks make SQLite report "database is locked"); uid/gid 10001 is the image\'s user.')
 param dataMountOptions string = 'dir_mode=0770,file_mode=0660,uid=10001,gid=10001,mfsymlinks,nobrl'
 
+@description('Secret (32+ characters) that signs escalation card buttons (CARD_SIGNING_KEY). Kept as a Container App secret.')
+@secure()
+@minLength(32)
+param cardSigningKey string
+
+@description('DCCT team id, 19:...@thread.tacv2: its members may answer DCCT requests (DCCT_TEAM_ID). Empty: mailbox only.')
+param dcctTeamId string = ''
+
+@description('DCCT channel id where requests are posted (DCCT_CHANNEL_ID); set with dcctTeamId.')
+param dcctChannelId string = ''
+
+@description('DCCT mailbox, the last-resort route (DCCT_MAILBOX).')
+param dcctMailbox string = ''
+
+@description('Mailbox the fallback e-mail is sent from (ESCALATION_SENDER_MAILBOX); required with dcctMailbox.')
+param senderMailbox string = ''
+
+@description('The app id in the org catalogue, to install it for managers (TEAMS_APP_CATALOG_ID). Empty until the app is uploaded.')
+param teamsAppCatalogId string = ''
+
 @description('Tags applied to every resource.')
 param tags object = {
   service: 'social-media-policy-adviser'
@@ -206,6 +226,12 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
         allowInsecure: false
       }
       registries: registries
+      secrets: [
+        {
+          name: 'card-signing-key'
+          value: cardSigningKey
+        }
+      ]
     }
     template: {
       containers: [
@@ -248,6 +274,30 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             {
               name: 'BOT_RETENTION_DAYS'
               value: string(retentionDays)
+            }
+            {
+              name: 'CARD_SIGNING_KEY'
+              secretRef: 'card-signing-key'
+            }
+            {
+              name: 'DCCT_TEAM_ID'
+              value: dcctTeamId
+            }
+            {
+              name: 'DCCT_CHANNEL_ID'
+              value: dcctChannelId
+            }
+            {
+              name: 'DCCT_MAILBOX'
+              value: dcctMailbox
+            }
+            {
+              name: 'ESCALATION_SENDER_MAILBOX'
+              value: senderMailbox
+            }
+            {
+              name: 'TEAMS_APP_CATALOG_ID'
+              value: teamsAppCatalogId
             }
           ]
           probes: [

@@ -77,13 +77,21 @@ def test_brackets_balance() -> None:
         assert depth == 0, f"main.bicep: {depth} unclosed {opening}"
 
 
+def secure_params() -> set[str]:
+    """@secure() parameters: passed on the command line, never kept in the file."""
+    return set(re.findall(r"@secure\(\)\s*(?:@\w+\([^)]*\)\s*)*param\s+(\w+)", BICEP.read_text()))
+
+
 def test_every_param_is_supplied_or_has_a_default() -> None:
     supplied = set(json.loads(PARAMETERS.read_text())["parameters"])
     params = declared_params()
     assert "image" in params
+    assert secure_params() == {"cardSigningKey"}
     missing = [name for name, has_default in params.items() if not has_default]
-    missing = [name for name in missing if name not in supplied]
+    missing = [name for name in missing if name not in supplied | secure_params()]
     assert not missing, f"no value in main.parameters.json and no default: {missing}"
+    leaked = secure_params() & supplied
+    assert not leaked, f"secrets must not be in main.parameters.json: {leaked}"
     unknown = supplied - set(params)
     assert not unknown, f"main.parameters.json sets parameters main.bicep lacks: {unknown}"
 
