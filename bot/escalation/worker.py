@@ -80,6 +80,7 @@ class OutboxWorker:
             log.warning("outbox.recovered", extra=logs.fields(rows=recovered))
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self._wake.clear()  # before the work: a wake during it is not lost
             try:
                 if loop.time() - self._last_sweep >= self.sweep_seconds:
                     self._last_sweep = loop.time()
@@ -90,7 +91,6 @@ class OutboxWorker:
                 worked = 0
             if worked:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
@@ -219,3 +220,16 @@ async def test_my_requests_lists_status_and_withdraw_updates_the_expert_card(
     await world.until(lambda s: any(x.method == "PUT" and "Withdrawn" in card_text(x.activity)
                                     for x in s))  # fmt: skip
     assert (await world.ticket()).status is Status.CANCELLED
+
+
+async def test_nowhere_to_deliver_fails_loudly_to_the_asker(world: World) -> None:
+    world.graph.users[ASKER.aad_object_id].manager = None
+    deliveries = world.app[ESCALATION_KEY].worker.deliveries
+    deliveries.config = replace(deliveries.config, dcct=replace(deliveries.config.dcct,
+                                team_id="", channel_id=""))  # fmt: skip
+    await world.escalate(QUESTION)
+    await world.until(lambda s: any("couldn't deliver your request" in card_text(c)
+                                    for c in cards_in(s)))  # fmt: skip
+    assert (await world.ticket()).status is Status.FAILED
+    counts = await world.app[ESCALATION_KEY].store.outbox_counts()
+    assert counts.get("dead") == 1
