@@ -122,7 +122,8 @@ def delivered_notices(connector: FakeConnector) -> list[dict[str, Any]]:
 
 
 async def run_crash(tmp_path: Path, arrange: Callable[[FakeConnector], None],
-                    crash_when: Callable[[list[sqlite3.Row]], bool]) -> FakeConnector:  # fmt: skip
+                    crash_when: Callable[[list[sqlite3.Row]], bool],
+                    graceful: bool = False) -> FakeConnector:  # fmt: skip
     db = tmp_path / "bot.sqlite3"
     async with (
         FakeConnector() as connector,
@@ -137,8 +138,16 @@ async def run_crash(tmp_path: Path, arrange: Callable[[FakeConnector], None],
             arrange(connector)
             await confirm_escalation(first, connector)
             await until(lambda: crash_when(outbox(db)))
-            first.kill()
-            assert requests_to_manager(connector) == []
+            if graceful:
+                assert first.process is not None
+                first.process.terminate()  # SIGTERM, as Container Apps sends on update
+                process = first.process
+                await until(lambda: process.poll() is not None)  # the fakes keep serving
+                assert process.returncode == 0
+                assert len(requests_to_manager(connector)) == 1, "the send in hand finished"
+            else:
+                first.kill()
+                assert requests_to_manager(connector) == []
             await asyncio.sleep(1.5)  # a held call ends while the process is dead
             await second.start()
             await until(lambda: len(delivered_notices(connector)) >= 1)
@@ -173,5 +182,17 @@ async def test_kill_in_the_middle_of_a_send_then_restart_sends_once(tmp_path: Pa
         return any(r["state"] == "sending" for r in rows)
 
     connector = await run_crash(tmp_path, arrange, mid_send)
+    assert len(requests_to_manager(connector)) == 1
+    assert len(delivered_notices(connector)) == 1
+
+
+async def test_sigterm_finishes_the_send_in_hand_and_exits_cleanly(tmp_path: Path) -> None:
+    def arrange(connector: FakeConnector) -> None:
+        connector.hold_next("/v3/conversations", 1.0)
+
+    def mid_send(rows: list[sqlite3.Row]) -> bool:
+        return any(r["state"] == "sending" for r in rows)
+
+    connector = await run_crash(tmp_path, arrange, mid_send, graceful=True)
     assert len(requests_to_manager(connector)) == 1
     assert len(delivered_notices(connector)) == 1
