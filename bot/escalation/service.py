@@ -19,7 +19,7 @@ from bot.escalation import cards
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OPEN_STATUSES, OutboxItem, Status, Ticket, TicketStore
 from bot.teams.cards import notice_card
-from bot.teams.escalation_port import Outcome, Person
+from bot.teams.escalation_port import Outcome, Person, escalation_route
 
 log = logging.getLogger("bot.escalation")
 
@@ -72,7 +72,7 @@ class EscalationService:
         return Outcome(card=cards.preview_card(asker.name, question, advice, route, offer_id))
 
     async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Outcome:
-        route = _route(data.get("route"))
+        route = escalation_route(data.get("route"))
         question = data.get("question")
         offer_id = data.get("offer")
         if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
@@ -305,11 +305,3 @@ def _expert_card_address(ticket: Ticket) -> dict[str, Any]:
         "conversation_id": (ticket.expert_conversation.get("conversation") or {}).get("id", ""),
         "activity_id": ticket.expert_activity_id or "",
     }
-
-
-def _route(value: object) -> Route | None:
-    try:
-        route = Route(str(value))
-    except ValueError:
-        return None
-    return route if route is not Route.NONE else None

@@ -18,10 +18,11 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from bot.fakes.server import LocalServer
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Member:
         return {"id": self.id, "name": self.name, "aadObjectId": self.aad_object_id, **self.extra}
 
 
-class FakeConnector:
+class FakeConnector(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sent: list[Sent] = []
         self.record_limit: int | None = None  # keep only the newest N (long benchmarks)
@@ -65,7 +66,6 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._host, self._port = host, port
-        self._runner: web.AppRunner | None = None
         self.app = web.Application()
         base = "/v3/conversations"
         self.app.router.add_post(base, self._create_conversation)
@@ -82,27 +82,8 @@ class FakeConnector:
         return f"http://{self._host}:{self._port}/"
 
     async def start(self) -> FakeConnector:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._port = await self._serve(self.app, self._host, self._port)
         return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeConnector:
-        return await self.start()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     def fail_next(
         self, status: int, times: int = 1, retry_after: int | None = None, path: str | None = None

@@ -8,10 +8,11 @@ installed, 202 for sendMail, and 429 with `Retry-After` on demand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+
+from bot.fakes.server import LocalServer
 
 
 @dataclass
@@ -30,7 +31,7 @@ class _Failure:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LocalServer):
     token_prefix: str = "graph-token-"  # noqa: S105 - what FakeIdentity issues
     users: dict[str, FakeUser] = field(default_factory=dict)
     installed: dict[str, set[str]] = field(default_factory=dict)  # user id -> catalog ids
@@ -38,7 +39,6 @@ class FakeGraph:
     requests: list[tuple[str, str]] = field(default_factory=list)
     manager_endpoint_forbidden: bool = False  # exercise the $expand=manager fallback
     _failures: list[_Failure] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
     port: int = 0
 
     @property
@@ -60,24 +60,8 @@ class FakeGraph:
         app.router.add_post("/v1.0/users/{uid}/teamwork/installedApps", self._install)
         app.router.add_get("/v1.0/users/{uid}/teamwork/installedApps", self._installed)
         app.router.add_post("/v1.0/users/{uid}/sendMail", self._send_mail)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self.port = await self._serve(app, port=self.port)
         return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def __aenter__(self) -> FakeGraph:
-        return await self.start()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -11,14 +11,15 @@ import itertools
 import ssl
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import trustme
 from aiohttp import web
 
+from bot.fakes.server import LocalServer
 
-class FakeIdentity:
+
+class FakeIdentity(LocalServer):
     def __init__(self, client_id: str, secret: str, tenant: str = "fake-tenant") -> None:
         self.client_id = client_id
         self.secret = secret
@@ -29,7 +30,6 @@ class FakeIdentity:
         self._dir = tempfile.TemporaryDirectory()
         self.ca_path = str(Path(self._dir.name) / "ca.pem")
         self._ca.cert_pem.write_to_path(self.ca_path)
-        self._runner: web.AppRunner | None = None
         self.port = 0
 
     @property
@@ -42,25 +42,12 @@ class FakeIdentity:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=context)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
+        self.port = await self._serve(app, ssl_context=context)
         return self
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().stop()
         self._dir.cleanup()
-
-    async def __aenter__(self) -> FakeIdentity:
-        return await self.start()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def _discovery(self, request: web.Request) -> web.Response:
         base = f"{self.authority_host}/{request.match_info['tenant']}"

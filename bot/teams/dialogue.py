@@ -16,10 +16,9 @@ from typing import Any
 from bot import logs
 from bot.clock import Clock
 from bot.core import Adviser
-from bot.core.types import Route
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.teams import cards
-from bot.teams.escalation_port import Escalations, Outcome, Person
+from bot.teams.escalation_port import Escalations, Outcome, Person, escalation_route
 
 log = logging.getLogger("bot.dialogue")
 
@@ -119,7 +118,7 @@ class Dialogue:
         if action == "feedback" and isinstance(data.get("helpful"), bool):
             return await self._feedback(person, data, card_id)
         if action == "escalation.offer" and question:
-            route = _route(data.get("route"))
+            route = escalation_route(data.get("route"))
             if route is None:
                 return [Reply(text=STALE)]
             advice = self.adviser.advise(question)
@@ -172,14 +171,6 @@ STALE = (
     "Sorry, I couldn't act on that button: it may be from an older version of this "
     "card. Please ask your question again."
 )
-
-
-def _route(value: object) -> Route | None:
-    try:
-        route = Route(str(value))
-    except ValueError:
-        return None
-    return route if route is not Route.NONE else None
 
 
 def _from_outcome(outcome: Outcome) -> Reply:

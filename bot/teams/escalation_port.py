@@ -37,6 +37,15 @@ class Outcome:
     text: str | None = None  # plain text reply
 
 
+def escalation_route(value: object) -> Route | None:
+    """A route from untrusted card data: `line_manager` or `dcct`, else None."""
+    try:
+        route = Route(str(value))
+    except ValueError:
+        return None
+    return route if route is not Route.NONE else None
+
+
 class Escalations(Protocol):
     async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Outcome:
         """Preview of exactly what would be sent, with consent, edit and cancel."""
