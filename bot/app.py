@@ -20,6 +20,7 @@ from bot.store.retention import Purge, purge_periodically
 from bot.teams.adapter import BotTokens, MsalBotTokens, bot_token_source
 from bot.teams.escalation_port import Escalations
 from bot.teams.routes import ConnectorHolder, setup_bot
+from bot.webchat.setup import setup_webchat_tokens
 
 log = logging.getLogger("bot.app")
 ADVISER_KEY = web.AppKey("adviser", Adviser)
@@ -111,4 +112,6 @@ async def create_app(
     )
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
+    if settings.directline_secret:
+        setup_webchat_tokens(app, settings)
     return app

@@ -137,6 +137,31 @@ class Settings:
         secret=True,
     )
 
+    # Web chat (SharePoint web part): Direct Line tokens for signed-in staff.
+    directline_secret: str = setting(
+        "DIRECTLINE_SECRET", "Direct Line channel secret; empty = no token endpoint", "",
+        secret=True,
+    )  # fmt: skip
+    directline_endpoint: str = setting(
+        "DIRECTLINE_ENDPOINT", "Direct Line 3.0 base URL",
+        "https://directline.botframework.com/v3/directline",
+    )  # fmt: skip
+    webchat_api_audience: str = setting(
+        "WEBCHAT_API_AUDIENCE", "audience of the web part's tokens: the bot API's app id URI", ""
+    )
+    webchat_token_issuer: str = setting(
+        "WEBCHAT_TOKEN_ISSUER",
+        "issuer of the web part's tokens, https://login.microsoftonline.com/<tenant>/v2.0",
+        "",
+    )
+    webchat_jwks_url: str = setting(
+        "WEBCHAT_JWKS_URL", "Entra ID signing keys for the web part's tokens",
+        "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+    )  # fmt: skip
+    webchat_tokens_per_minute: int = setting(
+        "WEBCHAT_TOKENS_PER_MINUTE", "Direct Line tokens one user may get per minute", 10
+    )
+
     @property
     def local_mode(self) -> bool:
         return not self.app_id
@@ -216,6 +241,12 @@ class Settings:
             problems.append(
                 "ESCALATION_REMINDER_HOURS: must be above 0 and at most ESCALATION_DEADLINE_HOURS"
             )
+        if self.directline_secret and not (self.webchat_api_audience and self.webchat_token_issuer):
+            problems.append(
+                "WEBCHAT_API_AUDIENCE and WEBCHAT_TOKEN_ISSUER: required with DIRECTLINE_SECRET"
+            )
+        if self.webchat_tokens_per_minute < 1:
+            problems.append("WEBCHAT_TOKENS_PER_MINUTE: must be at least 1")
         client, _, tenant = self.graph_credentials
         if self.graph_client_id and not tenant:
             problems.append("GRAPH_TENANT_ID: required when GRAPH_CLIENT_ID is set")

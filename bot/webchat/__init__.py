@@ -1,0 +1,1 @@
+"""Web chat (SharePoint web part, intranet): Direct Line tokens for signed-in staff."""

@@ -1,0 +1,148 @@
+"""`POST /api/directline/token`: a short-lived Direct Line token for a signed-in user.
+
+The SharePoint web part sends an Entra ID access token for the bot's API; we check its
+signature, issuer, audience and expiry against the tenant's keys, then exchange the
+Direct Line secret (which never leaves the server) for a conversation token bound to
+`dl_<Entra object id>`, so the bot knows who is asking and escalation reaches their own
+manager. Each user may fetch a few tokens a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import jwt
+from aiohttp import web
+
+from bot import logs
+
+log = logging.getLogger("bot.webchat")
+MAX_BODY = 8 * 1024
+
+
+class InvalidToken(Exception):  # noqa: N818 - reads better at the call site
+    """The caller's token is missing, expired, for another audience, or forged."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    object_id: str
+    name: str
+
+
+class EntraTokenValidator:
+    """Validates access tokens for our API with the tenant's published signing keys."""
+
+    def __init__(self, jwks_url: str, audience: str, issuer: str) -> None:
+        self.audience = audience
+        self.issuer = issuer
+        # PyJWKClient caches keys and fetches with urllib (blocking): run it on a thread.
+        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=12 * 3600)
+
+    async def caller(self, authorization: str | None) -> Caller:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise InvalidToken("no bearer token")
+        token = authorization[7:].strip()
+        try:
+            key = await asyncio.to_thread(self._keys.get_signing_key_from_jwt, token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "aud", "iss", "oid"]},
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidToken(type(exc).__name__) from exc
+        return Caller(str(claims["oid"]), str(claims.get("name") or ""))
+
+
+class DirectLineTokenError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"Direct Line answered {status}")
+        self.status = status
+
+
+class DirectLineTokenService:
+    """Direct Line 3.0 `tokens/generate`, authorised with the channel secret."""
+
+    def __init__(self, session: aiohttp.ClientSession, endpoint: str, secret: str) -> None:
+        self.session = session
+        self.endpoint = endpoint.rstrip("/")
+        self._secret = secret
+
+    async def generate(self, user_id: str, name: str) -> dict[str, Any]:
+        body = {"user": {"id": user_id, "name": name}}
+        headers = {"Authorization": f"Bearer {self._secret}"}
+        url = f"{self.endpoint}/tokens/generate"
+        async with self.session.post(url, json=body, headers=headers) as response:
+            if response.status >= 300:
+                raise DirectLineTokenError(response.status)
+            result: dict[str, Any] = await response.json()
+            return result
+
+
+class RateLimiter:
+    """At most `per_minute` calls per key in any sixty seconds (in memory, one process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._calls: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        calls = self._calls[key]
+        while calls and now - calls[0] >= 60:
+            calls.popleft()
+        if len(calls) >= self.per_minute:
+            return False
+        calls.append(now)
+        return True
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def token_endpoint(
+    validator: EntraTokenValidator,
+    tokens: Callable[[], DirectLineTokenService],
+    limiter: RateLimiter,
+) -> Handler:
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            caller = await validator.caller(request.headers.get("Authorization"))
+        except InvalidToken as exc:
+            log.warning("webchat.token_refused", extra=logs.fields(reason=str(exc)))
+            return _error(401, "unauthorized", "Sign in with your Parliament account.")
+        if not limiter.allow(caller.object_id):
+            return _error(429, "too_many_requests", "Too many requests; try again in a minute.")
+        user_id = f"dl_{caller.object_id}"
+        try:
+            issued = await tokens().generate(user_id, caller.name)
+        except (DirectLineTokenError, aiohttp.ClientError, TimeoutError) as exc:
+            log.error("webchat.directline_failed", extra=logs.fields(error=str(exc)))
+            return _error(502, "directline_unavailable", "The chat service is unavailable.")
+        log.info("webchat.token_issued", extra=logs.fields(expires_in=issued.get("expires_in")))
+        return web.json_response(
+            {
+                "token": issued.get("token"),
+                "conversationId": issued.get("conversationId"),
+                "expires_in": issued.get("expires_in"),
+                "userId": user_id,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return handle
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)

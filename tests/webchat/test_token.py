@@ -1,0 +1,130 @@
+"""`POST /api/directline/token` over HTTP: Entra tokens checked against published keys
+(a local key server), Direct Line tokens from a local fake of the token service."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.core import Adviser
+from bot.fakes.channel_issuer import ChannelIssuer
+from bot.fakes.directline import FakeDirectLine
+from bot.teams.adapter import StaticBotTokens
+from bot.webchat.token import RateLimiter
+from tests.teams.conftest import local_settings, start
+
+SECRET = "directline-secret-value-never-shown"
+AUDIENCE = "api://adviser.example.org/11111111-2222-3333-4444-555555555555"
+ISSUER = "https://login.microsoftonline.com/tenant-1/v2.0"
+
+
+@dataclass
+class Chat:
+    url: str
+    http: aiohttp.ClientSession
+    keys: ChannelIssuer
+    directline: FakeDirectLine
+
+    def entra_token(self, **changes: Any) -> str:
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "oid": "aad-morag", "name": "Morag Stewart",
+                  "iat": now - 5, "nbf": now - 5, "exp": now + 3600, **changes}  # fmt: skip
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return jwt.encode(claims, self.keys.key, algorithm="RS256", headers={"kid": self.keys.kid})
+
+    async def ask(self, token: str | None) -> tuple[int, dict[str, Any], str]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.post(f"{self.url}/api/directline/token", headers=headers) as r:
+            text = await r.text()
+            return r.status, await r.json(content_type=None), text
+
+
+@pytest.fixture
+async def chat(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Chat]:
+    keys = ChannelIssuer().start()
+    try:
+        async with FakeDirectLine(SECRET) as directline, aiohttp.ClientSession() as http:
+            settings = replace(
+                local_settings(tmp_path),
+                directline_secret=SECRET,
+                directline_endpoint=directline.endpoint,
+                webchat_api_audience=AUDIENCE,
+                webchat_token_issuer=ISSUER,
+                webchat_jwks_url=f"{keys.base_url}/v1/.well-known/keys",
+                webchat_tokens_per_minute=3,
+            )
+            settings.check()
+            runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
+            try:
+                yield Chat(url, http, keys, directline)
+            finally:
+                await runner.cleanup()
+    finally:
+        keys.stop()
+
+
+async def test_a_valid_entra_token_gets_a_direct_line_token_bound_to_the_user(chat: Chat) -> None:
+    status, body, text = await chat.ask(chat.entra_token())
+    assert status == 200
+    assert body["token"] == "dl-token-1"
+    assert body["userId"] == "dl_aad-morag"
+    assert chat.directline.issued[0]["user"] == {"id": "dl_aad-morag", "name": "Morag Stewart"}
+    assert SECRET not in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"exp": int(time.time()) - 60},
+        {"aud": "api://someone-else"},
+        {"iss": "https://login.microsoftonline.com/other-tenant/v2.0"},
+        {"oid": None},
+    ],
+    ids=["expired", "wrong-audience", "wrong-issuer", "no-object-id"],
+)
+async def test_bad_tokens_are_401_and_no_direct_line_token_is_made(
+    chat: Chat, change: dict[str, Any]
+) -> None:
+    status, body, text = await chat.ask(chat.entra_token(**change))
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
+    assert chat.directline.issued == []
+    assert SECRET not in text
+
+
+async def test_missing_and_forged_tokens_are_401(chat: Chat) -> None:
+    assert (await chat.ask(None))[0] == 401
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = int(time.time())
+    forged = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "oid": "aad-x", "exp": now + 600},
+        other_key,
+        algorithm="RS256",
+        headers={"kid": chat.keys.kid},
+    )
+    assert (await chat.ask(forged))[0] == 401
+    assert (await chat.ask("not.a.jwt"))[0] == 401
+
+
+async def test_each_user_is_rate_limited(chat: Chat) -> None:
+    token = chat.entra_token()
+    statuses = [(await chat.ask(token))[0] for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    other = chat.entra_token(oid="aad-someone-else")
+    assert (await chat.ask(other))[0] == 200
+
+
+def test_rate_limit_window_slides() -> None:
+    limiter = RateLimiter(per_minute=2)
+    assert limiter.allow("u", now=0)
+    assert limiter.allow("u", now=1)
+    assert not limiter.allow("u", now=59)
+    assert limiter.allow("u", now=60.5)
