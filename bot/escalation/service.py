@@ -281,7 +281,7 @@ class EscalationService:
                 OutboxItem(
                     "update_expert",
                     f"update:{ticket.id}:withdrawn:{ticket.follow_ups}",
-                    _expert_card_address(ticket),
+                    ticket.expert_card_address(),
                 )
             )
         changes = {"status": Status.CANCELLED, "closed_at": self.clock.now()}
@@ -296,12 +296,3 @@ class EscalationService:
             replace=cards.my_requests_card(tickets, self.signer),
             text=f"Request #{ticket.id} is withdrawn.",
         )
-
-
-def _expert_card_address(ticket: Ticket) -> dict[str, Any]:
-    """Where the expert's card is, captured now: a reroute later changes the ticket."""
-    return {
-        "service_url": ticket.expert_conversation.get("serviceUrl", ""),
-        "conversation_id": (ticket.expert_conversation.get("conversation") or {}).get("id", ""),
-        "activity_id": ticket.expert_activity_id or "",
-    }

@@ -62,6 +62,16 @@ class Ticket:
     follow_ups: int = 0
     offer_id: str = ""  # the preview card it came from: a double click makes one ticket
 
+    def expert_card_address(self) -> dict[str, str]:
+        """Where the expert's card is, captured when queued: a reroute changes the ticket."""
+        return {
+            "service_url": str(self.expert_conversation.get("serviceUrl", "")),
+            "conversation_id": str(
+                (self.expert_conversation.get("conversation") or {}).get("id", "")
+            ),
+            "activity_id": self.expert_activity_id or "",
+        }
+
 
 @dataclass(frozen=True)
 class OutboxItem:

@@ -167,13 +167,7 @@ class OutboxWorker:
                     OutboxItem("notify_asker", f"notify:{key}:deadline", {"event": "rerouted"}),
                 ]
                 if ticket.expert_activity_id:
-                    address = {
-                        "service_url": ticket.expert_conversation.get("serviceUrl", ""),
-                        "conversation_id": (ticket.expert_conversation.get("conversation") or {})
-                        .get("id", ""),
-                        "activity_id": ticket.expert_activity_id,
-                        "moved": True,
-                    }  # fmt: skip
+                    address = {**ticket.expert_card_address(), "moved": True}
                     outbox.append(OutboxItem("update_expert", f"update:{key}:moved", address))
                 changes = {"status": Status.PENDING, "route": "dcct", "rerouted": "deadline",
                            "expert_aad": None, "expert_name": None, "expert_conversation": {},
