@@ -1,16 +1,21 @@
 declare interface ISocialMediaAdviserWebPartStrings {
+  DefaultTitle: string;
+  Intro: string;
+  ChatLabel: string;
+  Connecting: string;
+  NotConfigured: string;
+  SignInFailed: string;
+  Unavailable: string;
+  TryAgain: string;
   PropertyPaneDescription: string;
-  BasicGroupName: string;
-  DescriptionFieldLabel: string;
-  AppLocalEnvironmentSharePoint: string;
-  AppLocalEnvironmentTeams: string;
-  AppLocalEnvironmentOffice: string;
-  AppLocalEnvironmentOutlook: string;
-  AppSharePointEnvironment: string;
-  AppTeamsTabEnvironment: string;
-  AppOfficeEnvironment: string;
-  AppOutlookEnvironment: string;
-  UnknownEnvironment: string;
+  AdviserGroupName: string;
+  TitleFieldLabel: string;
+  BotEndpointFieldLabel: string;
+  BotEndpointFieldDescription: string;
+  BotEndpointInvalid: string;
+  ApiResourceFieldLabel: string;
+  ApiResourceFieldDescription: string;
+  ApiResourceInvalid: string;
 }
 
 declare module 'SocialMediaAdviserWebPartStrings' {
