@@ -15,7 +15,7 @@ import {
   normaliseBotEndpoint
 } from './chat/tokenClient';
 import { TokenKeeper } from './chat/tokenKeeper';
-import { webChatStyleOptions } from './chat/webChatStyle';
+import { createParliamentStyleSet, webChatStyleOptions } from './chat/webChatStyle';
 
 export interface ISocialMediaAdviserWebPartProps {
   /** The heading above the chat. */
@@ -32,6 +32,7 @@ const EXPIRED_TOKEN: number = 3;
 const FAILED_TO_CONNECT: number = 4;
 /** Reconnect attempts in a row, without getting back online, before telling the user. */
 const MAX_RECONNECTS: number = 3;
+const RECONNECT_DELAY_MS: number = 2000;
 
 /** What the web part uses of DirectLineJS's DirectLine. */
 interface IDirectLineLike {
@@ -55,6 +56,8 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
   private _statusSubscription: { unsubscribe(): void } | undefined;
   private _webChatMounted: boolean = false;
   private _reconnects: number = 0;
+  /** A reconnect is scheduled: further bad news from the old connection changes nothing. */
+  private _reconnecting: boolean = false;
 
   public render(): void {
     if (!this._chatElement) {
@@ -183,6 +186,7 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
     const keeper = new TokenKeeper(client);
     this._keeper = keeper;
     this._reconnects = 0;
+    this._reconnecting = false;
     keeper
       .start()
       .then((token) => this._connect(token, generation))
@@ -200,6 +204,7 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
       return;
     }
     this._closeDirectLine();
+    this._reconnecting = false;
     // The token is bound to its conversation and user by the backend, so Web Chat takes both
     // from it (no userID prop: a "dl_" user id must come from the token).
     const directLine = createDirectLine({ token: token.token }) as unknown as IDirectLineLike;
@@ -214,6 +219,7 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
       {
         directLine,
         styleOptions: webChatStyleOptions,
+        styleSet: createParliamentStyleSet(),
         locale: 'en-GB',
         username: this.context.pageContext.user.displayName
       },
@@ -230,7 +236,7 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
       this._reconnects = 0;
       return;
     }
-    if (status !== EXPIRED_TOKEN && status !== FAILED_TO_CONNECT) {
+    if ((status !== EXPIRED_TOKEN && status !== FAILED_TO_CONNECT) || this._reconnecting) {
       return;
     }
     const keeper = this._keeper;
@@ -239,10 +245,17 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
       return;
     }
     this._reconnects++;
-    keeper
-      .renew()
-      .then((token) => this._connect(token, generation))
-      .catch((error) => this._fail(error, generation));
+    this._reconnecting = true;
+    // A little later each time (2 s, 4 s, 6 s): a restarting backend gets a moment.
+    window.setTimeout(() => {
+      if (generation !== this._generation) {
+        return;
+      }
+      keeper
+        .renew()
+        .then((token) => this._connect(token, generation))
+        .catch((error) => this._fail(error, generation));
+    }, RECONNECT_DELAY_MS * this._reconnects);
   }
 
   /** Tells the user, in plain words, and offers to try again. Details go to the console only. */

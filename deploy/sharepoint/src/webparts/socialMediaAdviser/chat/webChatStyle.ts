@@ -2,7 +2,7 @@
  * Web Chat's look: Scottish Parliament purple as the accent, Segoe UI, and bubble colours that
  * keep text at WCAG AA contrast or better (ratios against the bubble noted beside each).
  */
-import type { StyleOptions } from 'botframework-webchat';
+import { createStyleSet, type StyleOptions } from 'botframework-webchat';
 
 export const PARLIAMENT_PURPLE: string = '#5C2D91';
 const PURPLE_DARK: string = '#3F1F64';
@@ -65,3 +65,30 @@ export const webChatStyleOptions: StyleOptions = {
   sendBoxButtonColorOnHover: PURPLE_DARK,
   sendBoxButtonColorOnFocus: PURPLE_DARK
 };
+
+/**
+ * Web Chat's style set for these options, with one change: Web Chat draws Adaptive Card
+ * buttons of style "positive" (e.g. "Ask my line manager") in a fixed blue; here they are
+ * Parliament purple like every other button.
+ */
+export function createParliamentStyleSet(): ReturnType<typeof createStyleSet> {
+  const styleSet = createStyleSet(webChatStyleOptions);
+  const renderer: { [selector: string]: { [rule: string]: unknown } } = styleSet.adaptiveCardRenderer || {};
+  const scope = '&.webchat__adaptive-card-renderer';
+  styleSet.adaptiveCardRenderer = {
+    ...renderer,
+    [scope]: {
+      ...(renderer[scope] || {}),
+      '& .ac-pushButton.style-positive': {
+        backgroundColor: PARLIAMENT_PURPLE,
+        borderColor: PARLIAMENT_PURPLE,
+        color: WHITE
+      },
+      '& .ac-pushButton.style-positive:hover, & .ac-pushButton.style-positive:active': {
+        backgroundColor: PURPLE_DARK,
+        borderColor: PURPLE_DARK
+      }
+    }
+  };
+  return styleSet;
+}
