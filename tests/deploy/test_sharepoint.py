@@ -167,3 +167,14 @@ def test_build_output_is_ignored() -> None:
         assert entry in ignored
     assert "/sharepoint/solution/" in ignored
     assert "/.tools/" in ignored
+
+
+def test_webpack_patch_hides_amd_define_from_web_chat() -> None:
+    """Without it Web Chat fails as it loads on a SharePoint page (the page has an AMD define)."""
+    patch = load_jsonc(SPFX / "config" / "webpack-patch.json")
+    (patch_file,) = patch["patchFiles"]
+    assert (SPFX / patch_file).is_file()
+    loader = (SPFX / "config" / "webpack-patch" / "hide-amd-define-loader.js").read_text(
+        encoding="utf-8"
+    )
+    assert "var define = undefined; " in loader
