@@ -20,6 +20,7 @@ from bot.store.retention import Purge, purge_periodically
 from bot.teams.adapter import BotTokens, MsalBotTokens, bot_token_source
 from bot.teams.escalation_port import Escalations
 from bot.teams.routes import ConnectorHolder, setup_bot
+from bot.webchat.page import setup_local_chat
 from bot.webchat.setup import setup_webchat_tokens
 
 log = logging.getLogger("bot.app")
@@ -114,4 +115,5 @@ async def create_app(
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     if settings.directline_secret:
         setup_webchat_tokens(app, settings)
+    setup_local_chat(app, settings)
     return app

@@ -158,6 +158,12 @@ class Settings:
         "WEBCHAT_JWKS_URL", "Entra ID signing keys for the web part's tokens",
         "https://login.microsoftonline.com/common/discovery/v2.0/keys",
     )  # fmt: skip
+    webchat_allowed_origins: str = setting(
+        "WEBCHAT_ALLOWED_ORIGINS",
+        "comma-separated origins allowed to call the token endpoint, e.g. "
+        "https://parliament.sharepoint.com",
+        "",
+    )
     webchat_tokens_per_minute: int = setting(
         "WEBCHAT_TOKENS_PER_MINUTE", "Direct Line tokens one user may get per minute", 10
     )

@@ -67,7 +67,7 @@ def preview_card(
         text(f"Ask {ROUTE_NAMES[route.value]}", weight="Bolder", size="Medium"),
         text(
             "This is what will be sent. You can edit your question first. Nothing is sent "
-            "until you tick the box and press **Send**."
+            "until you tick the box and press **Send request**."
         ),
         text(f"**From:** {plain(asker_name or 'you')}"),
         _input("question", "Your question", question[:MAX_QUESTION], MAX_QUESTION),
@@ -83,7 +83,7 @@ def preview_card(
     ]
     data = {"route": route.value, "offer": offer_id}
     actions = [
-        submit("Send", {"action": "escalation.confirm", **data}, style="positive"),
+        submit("Send request", {"action": "escalation.confirm", **data}, style="positive"),
         submit(f"Ask {ROUTE_NAMES[other.value]} instead", {"action": "escalation.offer",
                "route": other.value}),
         submit("Cancel", {"action": "escalation.cancel", **data}),

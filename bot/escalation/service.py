@@ -78,9 +78,11 @@ class EscalationService:
         if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
             return Outcome(text=STALE)
         if not isinstance(question, str) or not question.strip():
-            return Outcome(text="Your question is empty. Type it in the box, then press Send.")
+            return Outcome(
+                text="Your question is empty. Type it in the box, then press Send request."
+            )
         if str(data.get("consent", "")).lower() != "true":
-            return Outcome(text="Nothing was sent. Tick the box to agree, then press Send.")
+            return Outcome(text="Nothing was sent. Tick the box to agree, then press Send request.")
         question = question.strip()[: self.max_chars]
         advice = self.advise(question)
         now = self.clock.now()

@@ -28,6 +28,7 @@ class FakeDirectLine(LocalServer):
     async def start(self) -> FakeDirectLine:
         app = web.Application()
         app.router.add_post("/v3/directline/tokens/generate", self._generate)
+        app.router.add_post("/v3/directline/tokens/refresh", self._refresh)
         self.port = await self._serve(app)
         return self
 
@@ -41,3 +42,14 @@ class FakeDirectLine(LocalServer):
                   "expires_in": 3600}  # fmt: skip
         self.issued.append({**issued, "user": user})
         return web.json_response(issued)
+
+    async def _refresh(self, request: web.Request) -> web.Response:
+        bearer = request.headers.get("Authorization", "")[7:]
+        known = next((i for i in self.issued if i["token"] == bearer), None)
+        if known is None:
+            body = {"error": {"code": "TokenExpired", "message": "Token not valid"}}
+            return web.json_response(body, status=403)
+        refreshed = {"conversationId": known["conversationId"], "token": f"{bearer}-r",
+                     "expires_in": 3600}  # fmt: skip
+        self.issued.append({**refreshed, "user": known["user"]})
+        return web.json_response(refreshed)

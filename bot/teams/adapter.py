@@ -458,6 +458,10 @@ class TurnContextOutbound:
                 await turn_context.send_activity(MessageFactory.text(reply.text))
 
 
+# Direct Line (web chat) cannot edit a sent activity.
+CHANNELS_WITHOUT_UPDATES = frozenset({"directline", "webchat"})
+
+
 class ConnectorOutbound:
     """Replies as plain JSON through our Bot Connector client (retries Teams' 429s)."""
 
@@ -471,14 +475,17 @@ class ConnectorOutbound:
         self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
     ) -> None:
         incoming = turn_context.activity
+        can_update = bool(acted_on) and incoming.channel_id not in CHANNELS_WITHOUT_UPDATES
         for reply in replies:
-            if reply.replace is not None and acted_on:
+            if reply.replace is not None and can_update:
                 await self.client().update(
                     incoming.service_url,
                     incoming.conversation.id,
-                    acted_on,
+                    acted_on or "",
                     self._activity(turn_context, attachments=[_card(reply.replace)]),
                 )
+            elif reply.replace is not None:  # web chat: the new state comes as a new card
+                await self._post(turn_context, {"attachments": [_card(reply.replace)]})
             if reply.card is not None:
                 await self._post(turn_context, {"attachments": [_card(reply.card)]})
             if reply.text:

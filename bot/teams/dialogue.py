@@ -163,7 +163,9 @@ class Dialogue:
         if question:
             state = "helpful" if helpful else "not_helpful"
             updated = self._answer(question, feedback=state).card
-            return [Reply(replace=updated, text=None if card_id else thanks)]
+            if card_id:  # the answer card shows the thanks in place
+                return [Reply(replace=updated)]
+            return [Reply(text=thanks)]
         return [Reply(text=thanks)]
 
 

@@ -13,6 +13,7 @@ from bot.webchat.token import (
     EntraTokenValidator,
     RateLimiter,
     token_endpoint,
+    with_cors,
 )
 
 
@@ -31,6 +32,15 @@ def setup_webchat_tokens(app: web.Application, settings: Settings) -> None:
             yield
 
     app.cleanup_ctx.append(session)
-    app.router.add_post(
-        "/api/directline/token", token_endpoint(validator, lambda: holder["tokens"], limiter)
+    origins = frozenset(
+        o.strip().rstrip("/") for o in settings.webchat_allowed_origins.split(",") if o.strip()
     )
+    for path, refresh in (
+        ("/api/directline/token", False),
+        ("/api/directline/token/refresh", True),
+    ):
+        handler = with_cors(
+            token_endpoint(validator, lambda: holder["tokens"], limiter, refresh=refresh), origins
+        )
+        app.router.add_post(path, handler)
+        app.router.add_route("OPTIONS", path, handler)

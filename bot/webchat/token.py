@@ -81,8 +81,15 @@ class DirectLineTokenService:
 
     async def generate(self, user_id: str, name: str) -> dict[str, Any]:
         body = {"user": {"id": user_id, "name": name}}
-        headers = {"Authorization": f"Bearer {self._secret}"}
-        url = f"{self.endpoint}/tokens/generate"
+        return await self._post("tokens/generate", self._secret, body)
+
+    async def refresh(self, token: str) -> dict[str, Any]:
+        """A fresh expiry for a token Direct Line issued (it authorises itself)."""
+        return await self._post("tokens/refresh", token, None)
+
+    async def _post(self, path: str, bearer: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        url = f"{self.endpoint}/{path}"
         async with self.session.post(url, json=body, headers=headers) as response:
             if response.status >= 300:
                 raise DirectLineTokenError(response.status)
@@ -115,7 +122,11 @@ def token_endpoint(
     validator: EntraTokenValidator,
     tokens: Callable[[], DirectLineTokenService],
     limiter: RateLimiter,
+    *,
+    refresh: bool = False,
 ) -> Handler:
+    """The web part's token call (`refresh`: body {"token": current} extends that one)."""
+
     async def handle(request: web.Request) -> web.Response:
         try:
             caller = await validator.caller(request.headers.get("Authorization"))
@@ -126,7 +137,13 @@ def token_endpoint(
             return _error(429, "too_many_requests", "Too many requests; try again in a minute.")
         user_id = f"dl_{caller.object_id}"
         try:
-            issued = await tokens().generate(user_id, caller.name)
+            if refresh:
+                current = await _current_token(request)
+                if current is None:
+                    return _error(400, "bad_request", 'Send {"token": "<Direct Line token>"}.')
+                issued = await tokens().refresh(current)
+            else:
+                issued = await tokens().generate(user_id, caller.name)
         except (DirectLineTokenError, aiohttp.ClientError, TimeoutError) as exc:
             log.error("webchat.directline_failed", extra=logs.fields(error=str(exc)))
             return _error(502, "directline_unavailable", "The chat service is unavailable.")
@@ -140,6 +157,40 @@ def token_endpoint(
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    return handle
+
+
+async def _current_token(request: web.Request) -> str | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    token = body.get("token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= MAX_BODY else None
+
+
+def with_cors(handler: Handler, allowed_origins: frozenset[str]) -> Handler:
+    """Let the SharePoint page (another origin) call us; preflights answered here."""
+
+    async def handle(request: web.Request) -> web.Response:
+        origin = request.headers.get("Origin", "")
+        allowed = origin in allowed_origins
+        if request.method == "OPTIONS":
+            response = web.Response(status=204 if allowed else 403)
+        else:
+            response = await handler(request)
+        if allowed:
+            response.headers.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": "POST, OPTIONS",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Max-Age": "600",
+                    "Vary": "Origin",
+                }
+            )
+        return response
 
     return handle
 

@@ -101,7 +101,7 @@ class World:
         card = await self.answer_card_for(ASKER, question)
         offer = next(a for a in actions_of(card) if a.get("data", {}).get("route") == route)
         [preview] = cards_in(await self.press(ASKER, offer["data"]))
-        send = next(a for a in actions_of(preview) if a["title"] == "Send")
+        send = next(a for a in actions_of(preview) if a["title"] == "Send request")
         before = len(self.connector.sent)
         await self.press(ASKER, {**send["data"], "question": question, "consent": "true"})
         return self.connector.sent[before:]

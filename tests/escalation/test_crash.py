@@ -90,7 +90,7 @@ async def confirm_escalation(server: Server, connector: FakeConnector) -> None:
         offer = next(a for a in actions_of(answer) if a.get("data", {}).get("route"))
         await post(activities.card_submit(offer["data"], ASKER, url, "a-1"), lambda n: n >= 1)
         [preview] = cards_in(connector.sent[-1:])
-        send = next(a for a in actions_of(preview) if a["title"] == "Send")
+        send = next(a for a in actions_of(preview) if a["title"] == "Send request")
         data = {**send["data"], "question": QUESTION, "consent": "true"}
         await post(activities.card_submit(data, ASKER, url, "a-2"), lambda n: n >= 1)
 

@@ -54,9 +54,13 @@ async def test_preview_shows_exactly_what_is_sent_and_needs_consent(world: World
     assert "The adviser said" in text
     question_box = next(i for i in preview["body"] if i.get("id") == "question")
     assert question_box["value"] == QUESTION
-    assert {a["title"] for a in actions_of(preview)} == {"Send", "Ask the DCCT instead", "Cancel"}
+    assert {a["title"] for a in actions_of(preview)} == {
+        "Send request",
+        "Ask the DCCT instead",
+        "Cancel",
+    }
     # Without the consent tick, nothing is stored or sent.
-    [reply] = await world.press(ASKER, {**button(preview, "Send"), "question": QUESTION})
+    [reply] = await world.press(ASKER, {**button(preview, "Send request"), "question": QUESTION})
     assert "Tick the box" in reply.activity["text"]
     assert await world.app[ESCALATION_KEY].store.for_asker(ASKER.id) == []
     [cancelled] = await world.press(ASKER, button(preview, "Cancel"))

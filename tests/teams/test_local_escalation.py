@@ -16,7 +16,7 @@ async def test_the_asker_plays_their_own_line_manager(running: Running) -> None:
     [answer] = cards_in(await running.turn(activities.message(question, USER, url)))
     offer = next(a for a in actions_of(answer) if a["title"] == "Ask my line manager")
     [preview] = cards_in(await running.turn(activities.card_submit(offer["data"], USER, url, "a")))
-    send = next(a for a in actions_of(preview) if a["title"] == "Send")
+    send = next(a for a in actions_of(preview) if a["title"] == "Send request")
     data = {**send["data"], "question": question, "consent": "true"}
     # The confirmation replaces the preview; then the request and the delivery notice.
     sent = await running.turn(activities.card_submit(data, USER, url, "b"), replies=3)

@@ -40,9 +40,11 @@ class Chat:
         claims = {k: v for k, v in claims.items() if v is not None}
         return jwt.encode(claims, self.keys.key, algorithm="RS256", headers={"kid": self.keys.kid})
 
-    async def ask(self, token: str | None) -> tuple[int, dict[str, Any], str]:
+    async def ask(
+        self, token: str | None, path: str = "/api/directline/token", body: Any = None
+    ) -> tuple[int, dict[str, Any], str]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.http.post(f"{self.url}/api/directline/token", headers=headers) as r:
+        async with self.http.post(f"{self.url}{path}", headers=headers, json=body) as r:
             text = await r.text()
             return r.status, await r.json(content_type=None), text
 
@@ -60,6 +62,7 @@ async def chat(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Chat]:
                 webchat_token_issuer=ISSUER,
                 webchat_jwks_url=f"{keys.base_url}/v1/.well-known/keys",
                 webchat_tokens_per_minute=3,
+                webchat_allowed_origins="https://parliament.sharepoint.com",
             )
             settings.check()
             runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
@@ -128,3 +131,35 @@ def test_rate_limit_window_slides() -> None:
     assert limiter.allow("u", now=1)
     assert not limiter.allow("u", now=59)
     assert limiter.allow("u", now=60.5)
+
+
+async def test_refresh_extends_the_direct_line_token(chat: Chat) -> None:
+    entra = chat.entra_token()
+    _, first, _ = await chat.ask(entra)
+    status, body, text = await chat.ask(
+        entra, "/api/directline/token/refresh", {"token": first["token"]}
+    )
+    assert status == 200
+    assert (body["token"], body["conversationId"]) == ("dl-token-1-r", "dl-conv-1")
+    assert SECRET not in text
+    assert (await chat.ask(None, "/api/directline/token/refresh", {"token": "x"}))[0] == 401
+    assert (await chat.ask(entra, "/api/directline/token/refresh", {"nope": 1}))[0] == 400
+    other = chat.entra_token(oid="aad-other")  # the first user has used their 3 a minute
+    status, body, _ = await chat.ask(other, "/api/directline/token/refresh", {"token": "forged"})
+    assert (status, body["error"]["code"]) == (502, "directline_unavailable")
+
+
+async def test_sharepoint_origin_may_call_and_others_may_not(chat: Chat) -> None:
+    preflight = {
+        "Origin": "https://parliament.sharepoint.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    async with chat.http.options(f"{chat.url}/api/directline/token", headers=preflight) as r:
+        assert r.status == 204
+        assert r.headers["Access-Control-Allow-Origin"] == "https://parliament.sharepoint.com"
+        assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+    evil = {**preflight, "Origin": "https://evil.example"}
+    async with chat.http.options(f"{chat.url}/api/directline/token", headers=evil) as r:
+        assert r.status == 403
+        assert "Access-Control-Allow-Origin" not in r.headers

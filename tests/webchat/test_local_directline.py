@@ -1,0 +1,75 @@
+"""The local Direct Line stand-in: only in local mode, only with a token it issued, and
+it relays both ways (the browser test drives the happy path in a real browser)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+
+from bot.core import Adviser
+from bot.teams.adapter import StaticBotTokens
+from tests.teams.conftest import local_settings, start
+
+
+async def test_a_conversation_needs_a_token_from_chat_token_and_relays_to_the_bot(
+    tmp_path: Path, adviser: Adviser
+) -> None:
+    runner, url, _ = await start(local_settings(tmp_path), adviser, bot_tokens=StaticBotTokens())
+    base = f"{url}/v3/directline"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{base}/conversations", headers={"Authorization": "Bearer x"}
+            ) as r:
+                assert r.status == 403
+            async with http.post(f"{url}/chat/token") as r:
+                issued = await r.json()
+            assert issued["userId"].startswith("dl_local-")
+            auth = {"Authorization": f"Bearer {issued['token']}"}
+            async with http.post(f"{base}/conversations", headers=auth) as r:
+                assert r.status == 201
+                cid = (await r.json())["conversationId"]
+            activities = f"{base}/conversations/{cid}/activities"
+            async with http.post(activities, headers={"Authorization": "Bearer wrong"},
+                                 json={"type": "message", "text": "hi"}) as r:  # fmt: skip
+                assert r.status == 403
+            async with http.post(activities, headers=auth, json=["not", "an", "activity"]) as r:
+                assert r.status == 400
+            message = {"type": "message", "text": "Can I post a selfie at my desk?",
+                       "channelData": {"clientActivityID": "c-1"}}  # fmt: skip
+            async with http.post(activities, headers=auth, json=message) as r:
+                assert r.status == 200
+            for _ in range(100):
+                async with http.get(activities, headers=auth, params={"watermark": "1"}) as r:
+                    page = await r.json()
+                if any(a.get("attachments") for a in page["activities"]):
+                    break
+                await asyncio.sleep(0.05)
+            answer = next(a for a in page["activities"] if a.get("attachments"))
+            assert answer["from"]["role"] == "bot"
+            assert (
+                answer["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+            )
+            async with http.get(activities, headers=auth, params={"watermark": "0"}) as r:
+                echoed = (await r.json())["activities"][0]
+            assert echoed["channelData"] == {"clientActivityID": "c-1"}
+            assert echoed["from"]["id"] == issued["userId"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_not_mounted_when_an_app_id_is_configured(tmp_path: Path, adviser: Adviser) -> None:
+    settings = replace(local_settings(tmp_path), app_id="app", app_password="pw",
+                       app_tenant_id="t", card_signing_key="k" * 32)  # fmt: skip
+    runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
+    try:
+        async with aiohttp.ClientSession() as http:
+            for method, path in (("GET", "/chat"), ("POST", "/chat/token"),
+                                 ("POST", "/v3/directline/conversations")):  # fmt: skip
+                async with http.request(method, f"{url}{path}") as r:
+                    assert r.status in (404, 405), path
+    finally:
+        await runner.cleanup()
