@@ -35,13 +35,17 @@ RETENTION_EVERY_SECONDS = 3600.0
 
 async def healthz(request: web.Request) -> web.Response:
     adviser = request.app[ADVISER_KEY]
-    return web.json_response(
-        {
-            "status": "ok",
-            "knowledge_entries": len(adviser.knowledge.entries),
-            "policy_version": adviser.knowledge.policy_version,
-        }
-    )
+    body: dict[str, object] = {
+        "status": "ok",
+        "knowledge_entries": len(adviser.knowledge.entries),
+        "policy_version": adviser.knowledge.policy_version,
+    }
+    if ESCALATION_KEY in request.app:
+        # For the operator: rows waiting to be sent, and rows that gave up (see the runbook).
+        counts = await request.app[ESCALATION_KEY].store.outbox_counts()
+        body["outbox"] = {"pending": counts.get("pending", 0) + counts.get("sending", 0),
+                          "dead": counts.get("dead", 0)}  # fmt: skip
+    return web.json_response(body)
 
 
 async def create_app(

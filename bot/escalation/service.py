@@ -33,6 +33,16 @@ NOT_YOURS = (
 )
 
 
+MEMBERSHIP_UNKNOWN = (
+    "I couldn't check who may answer for the DCCT just now, so nothing was changed. "
+    "Please try again in a minute."
+)
+
+
+class MembershipUnknownError(Exception):
+    """Teams could not tell us the DCCT team's members."""
+
+
 class MembershipCheck(Protocol):
     """Who may answer for the DCCT: members of the configured team."""
 
@@ -149,11 +159,14 @@ class EscalationService:
         ticket = await self.store.get(ticket_id)
         if ticket is None:
             return Outcome(text=STALE)
-        allowed = (
-            await self._may_answer(actor, ticket)
-            if purpose == "expert"
-            else actor.user_id == ticket.asker_user_id
-        )
+        try:
+            allowed = (
+                await self._may_answer(actor, ticket)
+                if purpose == "expert"
+                else actor.user_id == ticket.asker_user_id
+            )
+        except MembershipUnknownError:
+            return Outcome(text=MEMBERSHIP_UNKNOWN)
         if not allowed:
             log.warning("escalation.refused", extra=logs.fields(action=action, ticket=ticket.id))
             return Outcome(text=NOT_YOURS if purpose == "expert" else STALE)
@@ -166,7 +179,13 @@ class EscalationService:
             return False
         if ticket.expert_aad and actor.aad_object_id == ticket.expert_aad:
             return True  # the manager it was addressed to (or the local stand-in)
-        return ticket.route == "dcct" and await self.dcct.is_member(actor)
+        if ticket.route != "dcct":
+            return False
+        try:
+            return await self.dcct.is_member(actor)
+        except Exception as exc:  # the member list could not be read: refuse, never guess
+            log.exception("escalation.membership_unknown", extra=logs.fields(ticket=ticket.id))
+            raise MembershipUnknownError from exc
 
     async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
         outcome = data.get("outcome")

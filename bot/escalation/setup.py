@@ -148,7 +148,7 @@ def setup_escalation(
         worker.wake,
         max_chars=settings.max_message_chars,
     )
-    purges["tickets"] = store.purge_text_before
+    purges["tickets"] = store.purge_closed_before
 
     async def running(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:

@@ -112,7 +112,7 @@ class TicketStore(Protocol):
     async def reschedule(self, row_id: int, due_at: datetime, error: str) -> None: ...
     async def mark_dead(self, row_id: int, error: str) -> None: ...
     async def recover_in_flight(self) -> int: ...
-    async def purge_text_before(self, cutoff: datetime) -> int: ...
+    async def purge_closed_before(self, cutoff: datetime) -> int: ...
 
 
 SCHEMA = """
@@ -342,27 +342,16 @@ class SqliteTicketStore:
 
         return await self.db.run(read)
 
-    async def purge_text_before(self, cutoff: datetime) -> int:
-        """Blank the question and answer of tickets closed before `cutoff`."""
+    async def purge_closed_before(self, cutoff: datetime) -> int:
+        """Delete tickets closed before `cutoff`, with their outbox rows: the question,
+        the answer, names and conversation references all go. Open tickets stay."""
 
         def write(conn: sqlite3.Connection) -> int:
-            rows = conn.execute(
-                "SELECT id, data FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?",
+            old = "SELECT id FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?"
+            conn.execute(f"DELETE FROM outbox WHERE ticket_id IN ({old})", (cutoff.isoformat(),))  # noqa: S608
+            return conn.execute(
+                "DELETE FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?",
                 (cutoff.isoformat(),),
-            ).fetchall()
-            count = 0
-            for row in rows:
-                ticket = _decode(row["id"], row["data"])
-                if ticket.question is None and ticket.answer is None:
-                    continue
-                ticket.question = None
-                ticket.answer = None
-                conn.execute("UPDATE tickets SET data=? WHERE id=?", (_encode(ticket), row["id"]))
-                conn.execute(
-                    "UPDATE outbox SET payload='{}' WHERE ticket_id=? AND state IN ('done','dead')",
-                    (row["id"],),
-                )
-                count += 1
-            return count
+            ).rowcount
 
         return await self.db.transaction(write)

@@ -121,6 +121,16 @@ class FakeConnector(LocalServer):
             await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.sent)), timeout)
         return list(self.sent)
 
+    def _failure_for(self, request: web.Request) -> web.Response | None:
+        """The queued failure for this call, if any, as the service would answer it."""
+        failure = next((f for f in self._failures if f.path in (None, request.path)), None)
+        if failure is None:
+            return None
+        self._failures.remove(failure)
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+        body = {"error": {"code": failure.code, "message": f"fake failure {failure.status}"}}
+        return web.json_response(body, status=failure.status, headers=headers)
+
     async def _record(self, request: web.Request, reply_to: str | None) -> web.Response | None:
         hold = next((h for h in self._holds if h[0] == request.path), None)
         if hold is not None:
@@ -128,12 +138,9 @@ class FakeConnector(LocalServer):
             await asyncio.sleep(hold[1])
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499)
-        failure = next((f for f in self._failures if f.path in (None, request.path)), None)
-        if failure is not None:
-            self._failures.remove(failure)
-            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            body = {"error": {"code": failure.code, "message": f"fake failure {failure.status}"}}
-            return web.json_response(body, status=failure.status, headers=headers)
+        failed = self._failure_for(request)
+        if failed is not None:
+            return failed
         try:
             activity = await request.json()
         except json.JSONDecodeError:
@@ -174,6 +181,9 @@ class FakeConnector(LocalServer):
         )
 
     async def _get_members(self, request: web.Request) -> web.Response:
+        failed = self._failure_for(request)
+        if failed is not None:
+            return failed
         members = self.members.get(request.match_info["cid"], [])
         return web.json_response([m.to_json() for m in members])
 

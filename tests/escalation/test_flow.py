@@ -11,7 +11,15 @@ from urllib.parse import unquote
 from bot.app import ESCALATION_KEY
 from bot.escalation.tickets import Status
 from bot.fakes.connector import Sent
-from tests.escalation.conftest import ASKER, DCCT_CHANNEL, DCCT_MEMBER, MANAGER, STRANGER, World
+from tests.escalation.conftest import (
+    ASKER,
+    DCCT_CHANNEL,
+    DCCT_MEMBER,
+    DCCT_TEAM,
+    MANAGER,
+    STRANGER,
+    World,
+)
 from tests.teams.conftest import actions_of, card_text, cards_in
 
 QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
@@ -237,3 +245,22 @@ async def test_nowhere_to_deliver_fails_loudly_to_the_asker(world: World) -> Non
     assert (await world.ticket()).status is Status.FAILED
     counts = await world.app[ESCALATION_KEY].store.outbox_counts()
     assert counts.get("dead") == 1
+    async with world.http.get(f"{world.url}/healthz") as response:
+        health = await response.json()
+    assert health["outbox"] == {"pending": 0, "dead": 1}, "the operator can see it"
+
+
+async def test_when_teams_cannot_list_the_dcct_team_nothing_changes(world: World) -> None:
+    world.graph.users[ASKER.aad_object_id].manager = None
+    await world.escalate(QUESTION)
+    sent = await world.until(lambda s: any(x.activity.get("isGroup") for x in s))
+    posted = next(x for x in sent if x.activity.get("isGroup")).activity["activity"]
+    card = posted["attachments"][0]["content"]
+    world.connector.fail_next(400, path=f"/v3/conversations/{DCCT_TEAM}/members")
+    [unknown] = await world.press(DCCT_MEMBER, {**button(card, "Close")})
+    assert "couldn't check who may answer" in unknown.activity["text"]
+    assert (await world.ticket()).status is Status.SENT
+    world.connector.members.pop(DCCT_TEAM)  # readable again, and they are not in it
+    [refused] = await world.press(DCCT_MEMBER, {**button(card, "Close")})
+    assert "Only the person" in refused.activity["text"]
+    assert (await world.ticket()).status is Status.SENT
