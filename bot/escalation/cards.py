@@ -188,6 +188,9 @@ def my_requests_card(tickets: list[Ticket], signer: CardSigner) -> dict[str, Any
             text(f"**#{ticket.id}** to {who}: {status}", spacing="Medium"),
             text(f"{question} · {when(ticket.created_at)}", isSubtle=True, size="Small"),
         ]
+        if ticket.status is Status.ANSWERED:
+            # Here too, not only in the message: a web chat page may be closed by then.
+            items.append(_outcome_block(ticket))
         if ticket.status in OPEN_STATUSES:
             data = {"action": "escalation.withdraw", "ticket": ticket.id,
                     "sig": signer.sign(ticket.id, "asker")}  # fmt: skip

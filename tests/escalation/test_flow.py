@@ -109,6 +109,9 @@ async def test_ask_escalate_manager_answers_and_the_asker_gets_it(world: World) 
         "not_ok",
         "Alex Boss",
     )
+    mine = await world.answer_card_for(ASKER, "my requests")
+    assert "answered" in card_text(mine)
+    assert "Please don't: see D13" in card_text(mine)
 
 
 async def test_follow_up_goes_back_to_the_same_manager(world: World) -> None:
