@@ -147,11 +147,15 @@ class Settings:
         "https://directline.botframework.com/v3/directline",
     )  # fmt: skip
     webchat_api_audience: str = setting(
-        "WEBCHAT_API_AUDIENCE", "audience of the web part's tokens: the bot API's app id URI", ""
+        "WEBCHAT_API_AUDIENCE",
+        "accepted audiences of the web part's tokens, comma-separated: the bot API's client "
+        "id (v2 tokens) and/or app id URI (v1)",
+        "",
     )
     webchat_token_issuer: str = setting(
         "WEBCHAT_TOKEN_ISSUER",
-        "issuer of the web part's tokens, https://login.microsoftonline.com/<tenant>/v2.0",
+        "accepted issuers, comma-separated: https://login.microsoftonline.com/<tenant>/v2.0 "
+        "(v2 tokens) and/or https://sts.windows.net/<tenant>/ (v1)",
         "",
     )
     webchat_jwks_url: str = setting(

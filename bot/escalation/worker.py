@@ -172,7 +172,11 @@ class OutboxWorker:
                 changes = {"status": Status.PENDING, "route": "dcct", "rerouted": "deadline",
                            "expert_aad": None, "expert_name": None, "expert_conversation": {},
                            "expert_activity_id": None, "taken_by": None}  # fmt: skip
-            elif waited >= self.reminders.reminder_hours and ticket.reminded_at is None:
+            elif (
+                waited >= self.reminders.reminder_hours
+                and ticket.reminded_at is None
+                and ticket.expert_conversation  # a mailed request has no card to remind
+            ):
                 outbox = [
                     OutboxItem("remind_expert", f"remind:{key}"),
                     OutboxItem("notify_asker", f"notify:{key}:reminded", {"event": "reminded"}),

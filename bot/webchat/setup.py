@@ -17,9 +17,15 @@ from bot.webchat.token import (
 )
 
 
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def setup_webchat_tokens(app: web.Application, settings: Settings) -> None:
     validator = EntraTokenValidator(
-        settings.webchat_jwks_url, settings.webchat_api_audience, settings.webchat_token_issuer
+        settings.webchat_jwks_url,
+        _listed(settings.webchat_api_audience),
+        _listed(settings.webchat_token_issuer),
     )
     limiter = RateLimiter(settings.webchat_tokens_per_minute)
     holder: dict[str, DirectLineTokenService] = {}

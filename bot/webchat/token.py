@@ -40,9 +40,12 @@ class Caller:
 class EntraTokenValidator:
     """Validates access tokens for our API with the tenant's published signing keys."""
 
-    def __init__(self, jwks_url: str, audience: str, issuer: str) -> None:
-        self.audience = audience
-        self.issuer = issuer
+    def __init__(self, jwks_url: str, audiences: list[str], issuers: list[str]) -> None:
+        # Lists, because v1 and v2 tokens differ: v2 has the app's client id as audience
+        # and login.microsoftonline.com/<tenant>/v2.0 as issuer, v1 the app id URI and
+        # sts.windows.net/<tenant>/ (which one depends on accessTokenAcceptedVersion).
+        self.audiences = audiences
+        self.issuers = issuers
         # PyJWKClient caches keys and fetches with urllib (blocking): run it on a thread.
         self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=12 * 3600)
 
@@ -56,8 +59,8 @@ class EntraTokenValidator:
                 token,
                 key.key,
                 algorithms=["RS256"],
-                audience=self.audience,
-                issuer=self.issuer,
+                audience=self.audiences,
+                issuer=self.issuers,
                 options={"require": ["exp", "aud", "iss", "oid"]},
             )
         except (jwt.PyJWTError, ValueError) as exc:

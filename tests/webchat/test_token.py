@@ -24,6 +24,7 @@ from tests.teams.conftest import local_settings, start
 SECRET = "directline-secret-value-never-shown"
 AUDIENCE = "api://adviser.example.org/11111111-2222-3333-4444-555555555555"
 ISSUER = "https://login.microsoftonline.com/tenant-1/v2.0"
+V1_ISSUER, V1_AUDIENCE = "https://sts.windows.net/tenant-1/", "11111111-2222-3333-4444-555555555555"
 
 
 @dataclass
@@ -58,8 +59,8 @@ async def chat(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Chat]:
                 local_settings(tmp_path),
                 directline_secret=SECRET,
                 directline_endpoint=directline.endpoint,
-                webchat_api_audience=AUDIENCE,
-                webchat_token_issuer=ISSUER,
+                webchat_api_audience=f"{AUDIENCE}, {V1_AUDIENCE}",
+                webchat_token_issuer=f"{ISSUER},{V1_ISSUER}",
                 webchat_jwks_url=f"{keys.base_url}/v1/.well-known/keys",
                 webchat_tokens_per_minute=3,
                 webchat_allowed_origins="https://parliament.sharepoint.com",
@@ -81,6 +82,11 @@ async def test_a_valid_entra_token_gets_a_direct_line_token_bound_to_the_user(ch
     assert body["userId"] == "dl_aad-morag"
     assert chat.directline.issued[0]["user"] == {"id": "dl_aad-morag", "name": "Morag Stewart"}
     assert SECRET not in text
+
+
+async def test_v1_tokens_are_accepted_too_when_configured(chat: Chat) -> None:
+    status, body, _ = await chat.ask(chat.entra_token(iss=V1_ISSUER, aud=V1_AUDIENCE))
+    assert (status, body["userId"]) == (200, "dl_aad-morag")
 
 
 @pytest.mark.parametrize(
