@@ -68,6 +68,19 @@ param senderMailbox string = ''
 @description('The app id in the org catalogue, to install it for managers (TEAMS_APP_CATALOG_ID). Empty until the app is uploaded.')
 param teamsAppCatalogId string = ''
 
+@description('Direct Line channel secret, for the SharePoint web part (DIRECTLINE_SECRET). Empty: no web part token endpoint. Pass on the command line.')
+@secure()
+param directLineSecret string = ''
+
+@description('Audiences accepted on the web part\'s tokens (WEBCHAT_API_AUDIENCE): the client id of the "Social media policy adviser API" app registration.')
+param webchatApiAudience string = ''
+
+@description('Issuers accepted on those tokens (WEBCHAT_TOKEN_ISSUER). The default fits v2 tokens of this tenant.')
+param webchatTokenIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+@description('Origins allowed to call the token endpoint from a browser (WEBCHAT_ALLOWED_ORIGINS), e.g. https://parliament.sharepoint.com.')
+param webchatAllowedOrigins string = ''
+
 @description('Tags applied to every resource.')
 param tags object = {
   service: 'social-media-policy-adviser'
@@ -81,6 +94,31 @@ var registries = empty(registryName) ? [] : [
   {
     server: toLower('${registryName}.azurecr.io')
     identity: identity.id
+  }
+]
+// The web part's settings only when a Direct Line secret is given (a secret can't be empty).
+var webchatSecrets = empty(directLineSecret) ? [] : [
+  {
+    name: 'directline-secret'
+    value: directLineSecret
+  }
+]
+var webchatEnv = empty(directLineSecret) ? [] : [
+  {
+    name: 'DIRECTLINE_SECRET'
+    secretRef: 'directline-secret'
+  }
+  {
+    name: 'WEBCHAT_API_AUDIENCE'
+    value: webchatApiAudience
+  }
+  {
+    name: 'WEBCHAT_TOKEN_ISSUER'
+    value: webchatTokenIssuer
+  }
+  {
+    name: 'WEBCHAT_ALLOWED_ORIGINS'
+    value: webchatAllowedOrigins
   }
 ]
 var acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d' // built-in role AcrPull
@@ -226,12 +264,12 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
         allowInsecure: false
       }
       registries: registries
-      secrets: [
+      secrets: concat([
         {
           name: 'card-signing-key'
           value: cardSigningKey
         }
-      ]
+      ], webchatSecrets)
     }
     template: {
       containers: [
@@ -242,7 +280,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             cpu: json('0.5')
             memory: '1Gi'
           }
-          env: [
+          env: concat([
             {
               name: 'MicrosoftAppId'
               value: identity.properties.clientId
@@ -299,7 +337,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               name: 'TEAMS_APP_CATALOG_ID'
               value: teamsAppCatalogId
             }
-          ]
+          ], webchatEnv)
           probes: [
             {
               type: 'Liveness'

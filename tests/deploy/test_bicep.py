@@ -86,7 +86,7 @@ def test_every_param_is_supplied_or_has_a_default() -> None:
     supplied = set(json.loads(PARAMETERS.read_text())["parameters"])
     params = declared_params()
     assert "image" in params
-    assert secure_params() == {"cardSigningKey"}
+    assert secure_params() == {"cardSigningKey", "directLineSecret"}
     missing = [name for name, has_default in params.items() if not has_default]
     missing = [name for name in missing if name not in supplied | secure_params()]
     assert not missing, f"no value in main.parameters.json and no default: {missing}"
