@@ -69,7 +69,7 @@ async def outbox(connector: FakeConnector, tickets: int, folder: Path) -> float:
         client = BotConnectorClient(session, _no_token, RetryPolicy(attempts=1))
         deliveries = Deliveries(
             store, CardSigner.ephemeral(), SystemClock(), lambda: client, lambda: None,
-            DeliveryConfig(DcctRoute("", "", "", "", ""), "", local_stand_in=True),
+            DeliveryConfig(DcctRoute("", "", "", "", ""), ""),
         )  # fmt: skip
         worker = OutboxWorker(store, deliveries, SystemClock(), Reminders(8, 16, False),
                               sweep_seconds=3600, batch=50)  # fmt: skip

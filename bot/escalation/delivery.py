@@ -19,7 +19,7 @@ from bot import logs
 from bot.clock import Clock
 from bot.escalation import cards
 from bot.escalation.signing import CardSigner
-from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore
+from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore, address
 from bot.graph.client import Directory, DirectoryUser, GraphError
 from bot.graph.tokens import TokenError
 from bot.teams.cards import CONTENT_TYPE, notice_card
@@ -57,7 +57,6 @@ class DcctRoute:
 class DeliveryConfig:
     dcct: DcctRoute
     catalog_app_id: str
-    local_stand_in: bool  # no Graph configured: the asker's own chat plays the expert
 
 
 LOCAL_MANAGER = "Your line manager (local stand-in)"
@@ -170,7 +169,7 @@ class Deliveries:
         created = await self.connector().create_conversation(
             service_url,
             {
-                "bot": {"id": bot.get("id", ""), "name": bot.get("name", "")},
+                "bot": _bot_account(bot),
                 "members": [{"id": manager.id}],
                 "isGroup": False,
                 "tenantId": ticket.tenant_id,
@@ -197,7 +196,7 @@ class Deliveries:
             created = await self.connector().create_conversation(
                 service_url,
                 {
-                    "bot": {"id": bot.get("id", ""), "name": bot.get("name", "")},
+                    "bot": _bot_account(bot),
                     "isGroup": True,
                     "tenantId": ticket.tenant_id,
                     "channelData": {"channel": {"id": dcct.channel_id},
@@ -232,11 +231,7 @@ class Deliveries:
         expert_name: str,
         expert_aad: str | None = None,
     ) -> None:
-        activity_id = await self.connector().send(
-            conversation.get("serviceUrl", ""),
-            (conversation.get("conversation") or {}).get("id", ""),
-            _card_activity(cards.request_card(ticket, self.signer)),
-        )
+        activity_id = await self._post_card(conversation, cards.request_card(ticket, self.signer))
         await self._sent(ticket, conversation, expert_name, expert_aad, activity_id)
 
     async def _sent(
@@ -287,27 +282,18 @@ class Deliveries:
     # --- the asker and the expert's card ---------------------------------------------
 
     async def _notify_asker(self, ticket: Ticket, event: str) -> None:
-        conversation = ticket.asker_conversation
         if event == "answered":
             content = cards.answer_card(ticket, self.signer)
         else:
             content = notice_card(_notice(ticket, event), title=f"Request #{ticket.id}")
-        await self.connector().send(
-            conversation.get("serviceUrl", ""),
-            (conversation.get("conversation") or {}).get("id", ""),
-            _card_activity(content),
-        )
+        await self._post_card(ticket.asker_conversation, content)
 
     async def _expert_card(self, ticket: Ticket, kind: str, payload: dict[str, Any]) -> None:
         if kind == "remind_expert":
             if ticket.status not in (Status.SENT, Status.TAKEN) or not ticket.expert_conversation:
                 return
-            conversation = ticket.expert_conversation
-            await self.connector().send(
-                conversation.get("serviceUrl", ""),
-                (conversation.get("conversation") or {}).get("id", ""),
-                _card_activity(cards.request_card(ticket, self.signer, reminder=True)),
-            )
+            reminder = cards.request_card(ticket, self.signer, reminder=True)
+            await self._post_card(ticket.expert_conversation, reminder)
             return
         if not payload.get("activity_id"):
             return
@@ -319,6 +305,15 @@ class Deliveries:
                 cards.request_card(ticket, self.signer, moved=bool(payload.get("moved")))
             ),
         )
+
+    async def _post_card(self, reference: dict[str, Any], content: dict[str, Any]) -> str:
+        """Send a card into a stored conversation (proactively); return its activity id."""
+        service_url, conversation_id = address(reference)
+        return await self.connector().send(service_url, conversation_id, _card_activity(content))
+
+
+def _bot_account(bot: dict[str, Any]) -> dict[str, str]:
+    return {"id": str(bot.get("id", "")), "name": str(bot.get("name", ""))}
 
 
 def _card_activity(content: dict[str, Any]) -> dict[str, Any]:

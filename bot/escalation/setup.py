@@ -114,7 +114,6 @@ def setup_escalation(
         mailbox=settings.dcct_mailbox,
         sender_mailbox=settings.escalation_sender_mailbox,
     )
-    local = directory is None and tokens is None
 
     def one_attempt() -> BotConnectorClient:
         # The outbox retries with its backoff, persisted, so a send tries once here.
@@ -127,7 +126,7 @@ def setup_escalation(
         clock,
         one_attempt,
         lambda: current["directory"],
-        DeliveryConfig(dcct, settings.teams_app_catalog_id, local_stand_in=local),
+        DeliveryConfig(dcct, settings.teams_app_catalog_id),
     )
     worker = OutboxWorker(
         store,

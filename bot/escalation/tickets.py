@@ -64,13 +64,18 @@ class Ticket:
 
     def expert_card_address(self) -> dict[str, str]:
         """Where the expert's card is, captured when queued: a reroute changes the ticket."""
+        service_url, conversation_id = address(self.expert_conversation)
         return {
-            "service_url": str(self.expert_conversation.get("serviceUrl", "")),
-            "conversation_id": str(
-                (self.expert_conversation.get("conversation") or {}).get("id", "")
-            ),
+            "service_url": service_url,
+            "conversation_id": conversation_id,
             "activity_id": self.expert_activity_id or "",
         }
+
+
+def address(reference: dict[str, Any]) -> tuple[str, str]:
+    """(service URL, conversation id) of a stored conversation reference."""
+    conversation = reference.get("conversation") or {}
+    return str(reference.get("serviceUrl", "")), str(conversation.get("id", ""))
 
 
 @dataclass(frozen=True)
