@@ -1,4 +1,4 @@
-"""What the chat handler needs from escalation, and a stand-in until it is wired.
+"""What the chat handler needs from escalation (bot/escalation/service.py provides it).
 
 The handler knows people only as `Person` values (plain data, no botbuilder types) so
 the escalation service stays independent of the Bot Framework SDK. Card actions whose
@@ -58,23 +58,3 @@ class Escalations(Protocol):
     async def my_requests(self, asker: Person) -> Outcome:
         """The asker's open requests with their status."""
         ...
-
-
-COMING = (
-    "Escalation to your line manager or the DCCT is not switched on yet, so nothing has "
-    "been sent. For now, please ask your line manager (personal use, clause F1) or the "
-    "Digital Communications and Content Team (official channels, clause F2) directly."
-)
-
-
-class EscalationsComingSoon:
-    """Stand-in that says plainly that nothing was sent."""
-
-    async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Outcome:
-        return Outcome(text=COMING)
-
-    async def handle(self, actor: Person, data: Mapping[str, Any]) -> Outcome:
-        return Outcome(text=COMING)
-
-    async def my_requests(self, asker: Person) -> Outcome:
-        return Outcome(text="You have no requests: escalation is not switched on yet.")

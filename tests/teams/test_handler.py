@@ -23,14 +23,27 @@ from bot.core.types import Advice, Route
 from bot.store.feedback import MemoryFeedbackStore
 from bot.teams.adapter import AdviserBot, person_from_activity
 from bot.teams.dialogue import Dialogue
-from bot.teams.escalation_port import EscalationsComingSoon, Outcome, Person
+from bot.teams.escalation_port import Outcome, Person
+
+
+class NoEscalations:
+    """A do-nothing escalation port; tests override the method they watch."""
+
+    async def offer(self, asker: Person, question: str, advice: Any, route: Any) -> Outcome:
+        return Outcome(text="offer")
+
+    async def handle(self, actor: Person, data: Any) -> Outcome:
+        return Outcome(text="handled")
+
+    async def my_requests(self, asker: Person) -> Outcome:
+        return Outcome(text="no requests")
 
 
 def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = None) -> AdviserBot:
     dialogue = Dialogue(
         adviser,
         MemoryFeedbackStore(),
-        escalations or EscalationsComingSoon(),
+        escalations or NoEscalations(),
         FakeClock(),
         max_chars=4000,
         retention_days=30,
@@ -51,7 +64,7 @@ async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
 
 
 async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) -> None:
-    class SlowEscalations(EscalationsComingSoon):
+    class SlowEscalations(NoEscalations):
         async def my_requests(self, asker: Person) -> Outcome:
             await asyncio.sleep(0.2)
             return Outcome(text="none")
@@ -72,7 +85,7 @@ async def test_no_typing_when_the_answer_is_quick(adviser: Adviser) -> None:
 async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
     seen: list[str | None] = []
 
-    class Recording(EscalationsComingSoon):
+    class Recording(NoEscalations):
         async def my_requests(self, asker: Person) -> Outcome:
             seen.append(asker.user_id)
             return Outcome(text="ok")
@@ -97,7 +110,7 @@ async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
 async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: Adviser) -> None:
     calls: list[tuple[str, Advice, Route]] = []
 
-    class Recording(EscalationsComingSoon):
+    class Recording(NoEscalations):
         async def offer(
             self, asker: Person, question: str, advice: Advice, route: Route
         ) -> Outcome:
@@ -170,7 +183,7 @@ def test_tenant_comes_from_channel_data_and_direct_line_ids_give_the_object_id()
 
 
 async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Adviser) -> None:
-    class Broken(EscalationsComingSoon):
+    class Broken(NoEscalations):
         async def my_requests(self, asker: Person) -> Outcome:
             raise RuntimeError("boom")
 
