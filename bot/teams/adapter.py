@@ -436,6 +436,16 @@ class Outbound(Protocol):
     ) -> None: ...
 
 
+# Direct Line (web chat) cannot edit a sent activity.
+CHANNELS_WITHOUT_UPDATES = frozenset({"directline", "webchat"})
+
+
+def updates_in_place(turn_context: TurnContext, acted_on: str | None) -> bool:
+    """Can a reply replace the card that was acted on? Otherwise the new state is sent
+    as a new card, so nothing the user should see is dropped."""
+    return bool(acted_on) and turn_context.activity.channel_id not in CHANNELS_WITHOUT_UPDATES
+
+
 class TurnContextOutbound:
     """botbuilder's own path (used under TestAdapter, which captures it)."""
 
@@ -445,21 +455,22 @@ class TurnContextOutbound:
     async def send(
         self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
     ) -> None:
+        in_place = updates_in_place(turn_context, acted_on)
         for reply in replies:
-            if reply.replace is not None and acted_on:
+            if reply.replace is not None and in_place:
                 update = MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
                 update.id = acted_on
                 await turn_context.update_activity(update)
+            elif reply.replace is not None:
+                await turn_context.send_activity(
+                    MessageFactory.attachment(CardFactory.adaptive_card(reply.replace))
+                )
             if reply.card is not None:
                 await turn_context.send_activity(
                     MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
                 )
             if reply.text:
                 await turn_context.send_activity(MessageFactory.text(reply.text))
-
-
-# Direct Line (web chat) cannot edit a sent activity.
-CHANNELS_WITHOUT_UPDATES = frozenset({"directline", "webchat"})
 
 
 class ConnectorOutbound:
@@ -475,9 +486,9 @@ class ConnectorOutbound:
         self, turn_context: TurnContext, replies: list[Reply], acted_on: str | None
     ) -> None:
         incoming = turn_context.activity
-        can_update = bool(acted_on) and incoming.channel_id not in CHANNELS_WITHOUT_UPDATES
+        in_place = updates_in_place(turn_context, acted_on)
         for reply in replies:
-            if reply.replace is not None and can_update:
+            if reply.replace is not None and in_place:
                 await self.client().update(
                     incoming.service_url,
                     incoming.conversation.id,
