@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from bot import logs
-from bot.core import Adviser, KnowledgeError, coverage
+from bot import knowledge_cli, logs
+from bot.core import Adviser, KnowledgeError, default_knowledge_dir
+from bot.core.encoder import ModelError
 from bot.render_text import render
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.cli")
-JSONL_FIELDS = ("verdict", "clauses", "entry", "confidence", "route", "answer")
+JSONL_FIELDS = ("verdict", "clauses", "entry", "confidence", "route", "answer", "policy_version")
 CHAT_HELP = """Type a question or paste a draft post and press Enter.
 Commands: help, quit (or Ctrl-D)."""
 
@@ -39,9 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="talk to the adviser in this terminal (no Azure needed)")
 
-    knowledge = sub.add_parser("knowledge", help="knowledge tools")
-    knowledge_sub = knowledge.add_subparsers(dest="knowledge_command", required=True)
-    knowledge_sub.add_parser("check", help="validate the knowledge files and show coverage")
+    knowledge_cli.add_parser(sub)
 
     serve = sub.add_parser("serve", help="start the bot server (Bot Framework + web chat)")
     serve.add_argument("--host", help="address to listen on (default BOT_HOST or 127.0.0.1)")
@@ -86,12 +85,13 @@ def main(argv: list[str] | None = None) -> int:
             from bot.harness import poke  # aiohttp loads only when needed
 
             return asyncio.run(poke(args.url, args.text, sys.stdout))
-        adviser = Adviser.from_directory(args.knowledge or Settings.from_env().knowledge_dir)
-    except (KnowledgeError, SettingsError) as exc:
+        directory = args.knowledge or Settings.from_env().knowledge_dir or default_knowledge_dir()
+        if args.command == "knowledge":
+            return knowledge_cli.run(args, directory, sys.stdout)
+        adviser = Adviser.from_directory(directory)
+    except (KnowledgeError, SettingsError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's own output
         return 2
-    if args.command == "knowledge":
-        return knowledge_check(adviser, sys.stdout)
     if args.command == "chat":
         return chat(adviser, sys.stdin, sys.stdout)
     if args.jsonl:
@@ -155,25 +155,6 @@ def chat(adviser: Adviser, stdin: TextIO, out: TextIO) -> int:
             out.write(CHAT_HELP + "\n\n")
             continue
         out.write("\n" + render(adviser.advise(text), adviser.knowledge) + "\n\n")
-
-
-def knowledge_check(adviser: Adviser, out: TextIO) -> int:
-    knowledge = adviser.knowledge
-    cover = coverage(knowledge)
-    out.write(
-        f"knowledge OK: {len(knowledge.entries)} entries, {len(knowledge.clauses)} clauses, "
-        f"{len(adviser.lexicon.signals)} risk signals, policy {knowledge.policy_version}\n"
-    )
-    out.write(
-        "entries per clause: "
-        + "  ".join(f"{c} {n}" for c, n in cover.entries_per_clause.items())
-        + "\n"
-    )
-    if cover.uncovered:
-        out.write("clauses with no entry: " + ", ".join(cover.uncovered) + "\n")
-        return 1
-    out.write("every clause has at least one entry\n")
-    return 0
 
 
 def print_settings(out: TextIO) -> int:

@@ -24,7 +24,9 @@ def test_jsonl_answers_every_line_and_reports_bad_ones(adviser: Adviser) -> None
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert status == 1
     assert [r["id"] for r in rows] == ["q1", "line 2", "q3", "line 5", "q6"]
-    assert set(rows[0]) == {"id", "verdict", "clauses", "entry", "confidence", "route", "answer"}
+    assert set(rows[0]) == {
+        "id", "verdict", "clauses", "entry", "confidence", "route", "answer", "policy_version"
+    }  # fmt: skip
     assert "error" in rows[1]
     assert "error" in rows[2]
     assert "error" in rows[3]

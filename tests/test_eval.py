@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from bot.core import Adviser, Verdict
+from bot.core.evaluation import Answer, score
+from bot.core.examples import load_examples
+from tests.conftest import KNOWLEDGE, ROOT
 
 EVAL = ROOT.parent / "shared" / "eval"
 FLOOR = 80.0
@@ -60,3 +63,22 @@ def test_independent_probe_set_generalises_with_no_dangerous_ok(tmp_path: Path) 
     score, dangerous = score_line(report)
     assert dangerous == 0, report
     assert score >= PROBE_FLOOR, report
+
+
+HELDOUT_FLOOR = 70.0
+
+
+def test_own_heldout_split_scores_above_the_floor_with_no_dangerous_ok(adviser: Adviser) -> None:
+    """Whole scenario families the judge never saw in training, scored by the same rules."""
+    examples, problems = load_examples(KNOWLEDGE, set(adviser.knowledge.clauses))
+    assert problems == []
+    heldout = [e for e in examples if e.split == "heldout"]
+    assert len(heldout) >= 600
+    result = score((e, Answer(*_answer(adviser, e.text))) for e in heldout)
+    assert result.dangerous == 0, [e.id for e, a in result.misses if a.verdict is Verdict.OK]
+    assert result.percent >= HELDOUT_FLOOR, result.line()
+
+
+def _answer(adviser: Adviser, text: str) -> tuple[Verdict, tuple[str, ...]]:
+    advice = adviser.advise(text)
+    return advice.verdict, advice.clauses

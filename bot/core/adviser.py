@@ -1,267 +1,358 @@
-"""Turn one message into Advice: match the FAQ, read the risk signals, decide, compose.
+"""Turn one message into Advice: the judge reads it, the signals make it stricter, then compose.
 
-The rules here are the safety net around the matcher. A fuzzy match can be wrong, so a
-risk signal always outranks an 'ok'; a weak match never guesses but asks; a message with
-no social-media vocabulary at all is out of scope; and a pasted draft is judged on what
-it says, not on how the question around it is phrased.
+The learned judge gives probabilities; the rules here decide what to say with them:
+- "OK" only when the judge is confident (a threshold calibrated on examples the model
+  did not see) *and* no risk signal fired;
+- a risk signal can raise a verdict (ok -> caution -> ask -> not_ok), never lower one;
+- in doubt between OK and not OK, the answer is "take care" or "ask first";
+- a message that is, word for word, one of the FAQ's own questions gets that entry.
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bot.core.drafts import split_draft
+from bot.core.encoder import PINNED_SHA256, Encoder, default_model_dir
+from bot.core.explain import ClauseNote, compose, load_reasons, mentioned_clauses, shorten
+from bot.core.judge import Embedder, Judge, Judgement, load_artefact
 from bot.core.knowledge import default_knowledge_dir, load_knowledge
-from bot.core.matcher import Match, Matcher
-from bot.core.normalise import Normaliser, fold
 from bot.core.signals import Hit, Lexicon, Severity, load_lexicon, scan
-from bot.core.types import Advice, Alternative, Band, Entry, Knowledge, Route, Verdict
+from bot.core.types import Advice, Alternative, Band, Entry, Knowledge, Reason, Route, Verdict
 
-MAX_CHARS = 4000  # edges refuse longer input; the core never scans more than this
+MAX_CHARS = 4000  # edges refuse longer input; the core never reads more than this
 MAX_ALTERNATIVES = 3
-SENTENCE_END = re.compile(r"\?+\s*|(?:,\s*)?\band (?:can|could|is|may|should) i\b")
-# How cautious each verdict is, for combining the FAQ's view with the signals'.
+MAX_CLAUSES = 3
+MAX_REASONS = 2
+VERBATIM = 0.99  # cosine at which a message is one of the FAQ's questions, word for word
+MODEL_ID = f"all-MiniLM-L6-v2:{PINNED_SHA256['model.safetensors'][:16]}"
+
 STRICTNESS = {Verdict.OK: 0, Verdict.CAUTION: 1, Verdict.ASK: 2, Verdict.NOT_OK: 3}
-SIGNAL_VERDICT = {
-    Severity.NOT_OK: Verdict.NOT_OK,
-    Severity.ASK: Verdict.ASK,
+RAISES = {
     Severity.CAUTION: Verdict.CAUTION,
+    Severity.ASK: Verdict.ASK,
+    Severity.NOT_OK: Verdict.NOT_OK,
 }
-PERSONAL_POST_CLAUSES = ("D14", "D6")
 OUT_OF_SCOPE_ANSWER = (
     "That's not something I can help with: I advise Scottish Parliament staff on the "
     "Social Media policy for personal use. Ask me whether something is OK to post, or paste "
     "your draft post. For HR, IT or facilities questions, see the staff intranet."
 )
-LEADS = {
-    Verdict.NOT_OK: "Don't post this as it stands.",
-    Verdict.CAUTION: "You can probably post this, but take care first.",
-    Verdict.ASK: "Check before you post this.",
-    Verdict.OK: "This looks fine to post.",
-}
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Matcher scores (0..1) that separate the confidence bands."""
+    """Calibrated at training time (see training.calibrate) and stored with the judge."""
 
-    high: float = 0.62
-    middle: float = 0.45
+    ok_min: float = 0.6  # P(ok) needed to say OK when no signal fired
+    ok_min_pressed: float = 0.8  # ... when the message argues for a yes
+    ok_max_not_ok: float = 0.05  # and P(not_ok) may be at most this: in doubt, not OK wins
+    clause_min: float = 0.4  # a clause is cited at this probability
+    faq_exact: float = 0.95  # cosine at which a message *is* an FAQ question
+    faq_answer: float = 0.6  # cosine at which an FAQ answer fits the message
+    alternative: float = 0.5  # cosine for a "did you mean" suggestion
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Thresholds:
+        fields = cls.__dataclass_fields__
+        values = {k: float(v) for k, v in (raw or {}).items() if k in fields}
+        return cls(**values)
+
+
+def strictest(verdicts: list[Verdict]) -> Verdict | None:
+    return max(verdicts, key=STRICTNESS.__getitem__, default=None)
+
+
+def decide(
+    p: dict[Verdict, float], hits: list[Hit], thresholds: Thresholds
+) -> tuple[Verdict, bool]:
+    """The verdict, and whether a signal raised it. Pure: training calibrates with it."""
+    verdict = max(p, key=lambda v: (p[v], -list(Verdict).index(v)))
+    floor = strictest([RAISES[h.signal.severity] for h in hits if h.signal.severity in RAISES])
+    pressed = any(h.signal.severity is Severity.MANIPULATION for h in hits)
+    if verdict is Verdict.OUT_OF_SCOPE:
+        # A message naming a real hazard is about posting after all; a weak signal
+        # ("useless printer") does not pull small talk into scope.
+        if floor in (Verdict.ASK, Verdict.NOT_OK):
+            return floor, True
+        return verdict, False
+    if verdict is Verdict.INFO:
+        return verdict, False
+    if verdict is Verdict.OK:
+        needed = thresholds.ok_min_pressed if pressed else thresholds.ok_min
+        ceiling = thresholds.ok_max_not_ok / (2 if pressed else 1)
+        if p[Verdict.OK] < needed or p.get(Verdict.NOT_OK, 0.0) > ceiling:
+            verdict = (
+                Verdict.ASK
+                if p.get(Verdict.ASK, 0) > p.get(Verdict.CAUTION, 0)
+                else Verdict.CAUTION
+            )
+    if floor is not None and STRICTNESS[floor] > STRICTNESS[verdict]:
+        return floor, True
+    return verdict, False
+
+
+@functools.lru_cache(maxsize=4)
+def _encoder(directory: Path) -> Encoder:
+    # One encoder per model folder per process: the weights are read-only and shared.
+    return Encoder.load(directory)
 
 
 class Adviser:
     """Pure and thread-safe after construction: build once, call `advise` from anywhere."""
 
     def __init__(
-        self, knowledge: Knowledge, lexicon: Lexicon, thresholds: Thresholds | None = None
+        self,
+        knowledge: Knowledge,
+        lexicon: Lexicon,
+        judge: Judge,
+        notes: dict[str, ClauseNote],
+        *,
+        max_chars: int = MAX_CHARS,
     ) -> None:
         self.knowledge = knowledge
         self.lexicon = lexicon
-        self.thresholds = thresholds or Thresholds()
-        self.normaliser = Normaliser(lexicon.replacements, lexicon.concepts)
-        self.matcher = Matcher(knowledge.entries, self.normaliser)
-        self._topic_single = frozenset(w for w in lexicon.topic_words if " " not in w)
-        self._topic_phrases = tuple(f" {w} " for w in lexicon.topic_words if " " in w)
+        self.judge = judge
+        self.notes = notes
+        self.max_chars = max_chars
+        self.thresholds = Thresholds.from_json(judge.artefact.meta.get("thresholds"))
+        self._entries = {e.id: e for e in knowledge.entries}
 
     @classmethod
-    def from_directory(cls, directory: Path | str | None = None) -> Adviser:
+    def from_directory(
+        cls,
+        directory: Path | str | None = None,
+        model_dir: Path | None = None,
+        embedder: Embedder | None = None,
+    ) -> Adviser:
         directory = Path(directory) if directory else default_knowledge_dir()
         knowledge = load_knowledge(directory)
-        return cls(knowledge, load_lexicon(directory / "lexicon.toml", set(knowledge.clauses)))
+        clause_ids = set(knowledge.clauses)
+        lexicon = load_lexicon(directory / "signals.toml", clause_ids)
+        notes = load_reasons(directory / "reasons.toml", clause_ids)
+        artefact = load_artefact(directory)
+        if embedder is None:
+            embedder = _encoder((model_dir or default_model_dir()).resolve())
+        return cls(knowledge, lexicon, Judge(artefact, embedder), notes)
 
     def advise(self, text: str) -> Advice:
-        folded = fold(text[:MAX_CHARS])
-        parts = split_draft(folded)
-        normalised = self.normaliser.text(folded)
-        hits = scan(self.lexicon.signals, normalised, folded)
-        if not parts.has_draft and not hits and not self._on_topic(normalised):
-            return self._out_of_scope(folded)
-        matches = self._search(folded, 2 + MAX_ALTERNATIVES)
-        # A message asking two things gets the more cautious answer of the two.
-        questions = [
-            q
-            for q in SENTENCE_END.split(parts.question)
-            if len(q.split()) >= 4 and self._on_topic(self.normaliser.text(q))
+        text = text[: self.max_chars]
+        if not text.strip():
+            return self._out_of_scope(1.0)
+        judgement = self.judge.judge(text)
+        hits = scan(self.lexicon.signals, text)
+        nearest = self.judge.nearest_questions(judgement.embedding, 24)
+        top_id, _, top_score = nearest[0]
+        exact = self._entries[top_id] if top_score >= self.thresholds.faq_exact else None
+        if exact is not None:
+            verdict, raised = exact.verdict, False
+            floor = strictest(
+                [RAISES[h.signal.severity] for h in hits if h.signal.severity in RAISES]
+            )
+            # Word for word one of the FAQ's questions: its reviewed answer stands. Anything
+            # less than that can still be made stricter by what the signals found.
+            if (
+                top_score < VERBATIM
+                and floor is not None
+                and verdict in STRICTNESS
+                and STRICTNESS[floor] > STRICTNESS[verdict]
+            ):
+                verdict, raised = floor, True
+        else:
+            verdict, raised = decide(judgement.verdicts, hits, self.thresholds)
+        if verdict is Verdict.OUT_OF_SCOPE:
+            return self._out_of_scope(judgement.verdicts[Verdict.OUT_OF_SCOPE], exact)
+        route = self._route(verdict, hits, judgement, exact)
+        entry = (
+            exact
+            if exact is not None and exact.verdict is verdict
+            else self._answer_entry(verdict, nearest)
+        )
+        reasons = self._reasons(verdict, hits, judgement, text)
+        clauses = self._clauses(verdict, route, hits, judgement, entry, exact, reasons)
+        explanations = [
+            h.signal.explanation
+            for h in hits
+            if h.signal.severity is Severity.MANIPULATION
+            or (verdict is not Verdict.OK and h.signal.severity is Severity.CONTEXT)
         ]
-        # Around a pasted draft, the question alone says best what the person wants to do.
-        several = len(questions) > 1 or parts.has_draft
-        picks = [m for q in questions if several for m in self._search(q, 1)]
-        return self._decide(matches, picks, hits, has_draft=parts.has_draft)
+        answer = compose(
+            verdict, reasons, entry.answer if entry else None, explanations, route.value
+        )
+        # The list and the text agree: every clause the answer names is listed.
+        clauses += [
+            c for c in mentioned_clauses(answer) if c in self.knowledge.clauses and c not in clauses
+        ]
+        p = judgement.verdicts
+        if raised:
+            confidence = 0.9
+        elif exact is not None:
+            confidence = 1.0
+        elif verdict in (Verdict.CAUTION, Verdict.ASK) and judgement.top() is Verdict.OK:
+            # An unsure "OK" said with care: right if it was OK, or this, after all.
+            confidence = p[Verdict.OK] + p[verdict]
+        else:
+            confidence = p.get(verdict, 0.0)
+        band = self._band(confidence)
+        return Advice(
+            verdict=verdict,
+            clauses=tuple(clauses),
+            entry=entry.id if entry else None,
+            confidence=confidence,
+            route=route,
+            answer=answer,
+            policy_version=self.knowledge.policy_version,
+            band=band,
+            alternatives=self._alternatives(band, entry, nearest),
+            signals=tuple(h.signal.name for h in hits),
+            reasons=tuple(reasons),
+        )
 
-    def _search(self, text: str, limit: int) -> list[Match]:
-        found = self.matcher.search(text, limit=limit + 2)
-        return [m for m in found if m.entry.verdict is not Verdict.OUT_OF_SCOPE][:limit]
+    # -- the parts ---------------------------------------------------------------------
 
-    def _on_topic(self, normalised: str) -> bool:
-        if self._topic_single.intersection(normalised.split()):
-            return True
-        padded = f" {normalised} "
-        return any(phrase in padded for phrase in self._topic_phrases)
-
-    def _band(self, score: float) -> Band:
-        if score >= self.thresholds.high:
+    @staticmethod
+    def _band(confidence: float) -> Band:
+        if confidence >= 0.7:
             return Band.HIGH
-        return Band.MIDDLE if score >= self.thresholds.middle else Band.LOW
+        return Band.MIDDLE if confidence >= 0.45 else Band.LOW
 
-    def _out_of_scope(self, folded: str) -> Advice:
-        top = next(iter(self.matcher.search(folded, limit=1)), None)
-        entry = top.entry if top and top.entry.verdict is Verdict.OUT_OF_SCOPE else None
-        usable = entry is not None and top is not None and top.score >= self.thresholds.middle
+    def _out_of_scope(self, confidence: float, entry: Entry | None = None) -> Advice:
+        fits = entry if entry is not None and entry.verdict is Verdict.OUT_OF_SCOPE else None
         return Advice(
             verdict=Verdict.OUT_OF_SCOPE,
             clauses=(),
-            entry=entry.id if usable and entry else None,
-            confidence=max(top.score if usable and top else 0.0, 0.8),
+            entry=fits.id if fits else None,
+            confidence=confidence,
             route=Route.NONE,
-            answer=entry.answer if usable and entry else OUT_OF_SCOPE_ANSWER,
+            answer=fits.answer if fits else OUT_OF_SCOPE_ANSWER,
             policy_version=self.knowledge.policy_version,
             band=Band.HIGH,
         )
 
-    def _decide(
-        self, matches: list[Match], picks: list[Match], hits: list[Hit], *, has_draft: bool
-    ) -> Advice:
-        top = matches[0] if matches else None
-        band = self._band(top.score) if top else Band.LOW
-        # A part of a message is short on context: only a confident match of it counts.
-        candidates = [m for m in picks if self._band(m.score) is Band.HIGH]
-        candidates += [m for m in matches[:1] if self._band(m.score) is not Band.LOW]
-        # The most cautious confident match speaks; the others add context. For a pasted
-        # draft, general information is context only: the draft needs a verdict.
-        actionable = [m for m in candidates if m.entry.verdict in STRICTNESS]
-        primary = max(actionable, key=lambda m: STRICTNESS[m.entry.verdict], default=None)
-        if primary is None and not has_draft and candidates:
-            primary = candidates[0]
-        entry: Entry | None = primary.entry if primary else None
-        context = [m.entry for m in candidates if m.entry is not entry]
-        manipulated = any(h.signal.severity is Severity.MANIPULATION for h in hits)
-        signal_verdicts = [
-            SIGNAL_VERDICT[h.signal.severity] for h in hits if h.signal.severity in SIGNAL_VERDICT
-        ]
-        strongest = max(signal_verdicts, key=STRICTNESS.__getitem__, default=None)
-
-        if strongest is Verdict.NOT_OK:
-            verdict = Verdict.NOT_OK
-        elif entry is not None and entry.verdict in (Verdict.INFO,):
-            verdict = entry.verdict
-        elif entry is not None:
-            verdict = entry.verdict
-            if strongest is not None and STRICTNESS[strongest] > STRICTNESS[verdict]:
-                verdict = strongest
-        elif strongest is not None:
-            verdict = strongest
-        elif has_draft or any(h.signal.severity is Severity.SUPPORTS for h in hits):
-            verdict = Verdict.OK
-        else:
-            verdict = Verdict.ASK
-        if verdict is Verdict.OK and manipulated:
-            verdict = Verdict.CAUTION  # someone pushing for a yes gets a careful answer
-
-        # The entry speaks only when it agrees with the verdict we are giving.
-        speaking = entry if entry is not None and entry.verdict is verdict else None
-        route = self._route(verdict, speaking, hits)
-        confidence = self._confidence(top.score if top else 0.0, verdict, speaking, hits)
-        alternatives: tuple[Alternative, ...] = ()
-        if band is Band.MIDDLE and speaking is not None:
-            alternatives = tuple(
-                Alternative(m.entry.id, m.question, m.entry.verdict)
-                for m in matches[1 : 1 + MAX_ALTERNATIVES]
-                if m.entry is not speaking and self._band(m.score) is not Band.LOW
-            )
-        extra = [e for e in dict.fromkeys(context) if e is not speaking]
-        return Advice(
-            verdict=verdict,
-            clauses=self._clauses(verdict, speaking, extra, hits, route, has_draft=has_draft),
-            entry=speaking.id if speaking else None,
-            confidence=confidence,
-            route=route,
-            answer=self._compose(verdict, speaking, extra, hits, route),
-            policy_version=self.knowledge.policy_version,
-            band=band if speaking else (Band.HIGH if hits else Band.LOW),
-            alternatives=alternatives,
-            signals=tuple(h.signal.name for h in hits),
-        )
-
-    @staticmethod
-    def _confidence(score: float, verdict: Verdict, entry: Entry | None, hits: list[Hit]) -> float:
-        if any(SIGNAL_VERDICT.get(h.signal.severity) is verdict for h in hits):
-            return max(score, 0.85)
-        return score if entry is not None else min(score, 0.4)
-
-    @staticmethod
-    def _route(verdict: Verdict, entry: Entry | None, hits: list[Hit]) -> Route:
-        if verdict not in (Verdict.ASK, Verdict.INFO, Verdict.CAUTION):
-            return Route.NONE
-        if entry is not None and entry.route is not Route.NONE:
-            return entry.route
-        routes = [h.signal.route for h in hits if h.signal.route is not Route.NONE]
+    def _route(
+        self, verdict: Verdict, hits: list[Hit], judgement: Judgement, exact: Entry | None
+    ) -> Route:
         if verdict is not Verdict.ASK:
-            return Route.NONE
-        if Route.DCCT in routes and Route.LINE_MANAGER not in routes:
-            return Route.DCCT
-        return Route.LINE_MANAGER
+            return exact.route if exact is not None and exact.verdict is verdict else Route.NONE
+        if exact is not None and exact.route is not Route.NONE:
+            return exact.route
+        asked = [h.signal.route for h in hits if h.signal.severity is Severity.ASK]
+        if asked and not any(
+            STRICTNESS[RAISES[h.signal.severity]] > STRICTNESS[Verdict.ASK]
+            for h in hits
+            if h.signal.severity in RAISES
+        ):
+            return asked[0]
+        return Route.DCCT if judgement.route[Route.DCCT] >= 0.5 else Route.LINE_MANAGER
 
-    @staticmethod
+    def _answer_entry(
+        self, verdict: Verdict, nearest: list[tuple[str, int, float]]
+    ) -> Entry | None:
+        """The closest FAQ entry that gives the same verdict, if it is close enough to fit."""
+        for entry_id, _, score in nearest:
+            entry = self._entries[entry_id]
+            if score < self.thresholds.faq_answer:
+                return None
+            if entry.verdict is verdict:
+                return entry
+        return None
+
+    def _reasons(
+        self, verdict: Verdict, hits: list[Hit], judgement: Judgement, text: str
+    ) -> list[Reason]:
+        if verdict in (Verdict.OK, Verdict.INFO):
+            return []
+        reasons: list[Reason] = []
+        for hit in hits:
+            if hit.signal.severity not in RAISES or not hit.signal.clauses:
+                continue
+            clause = hit.signal.clauses[0]
+            note = self.notes.get(clause)
+            reasons.append(
+                Reason(
+                    clause,
+                    shorten(hit.quote),
+                    hit.signal.problem,
+                    note.fix if note else "",
+                    hit.signal.name,
+                )
+            )
+        if not reasons:
+            reasons += self._judged_reason(judgement, text)
+        seen: set[str] = set()
+        unique = []
+        for reason in sorted(reasons, key=lambda r: -STRICTNESS.get(self._severity(r), 0)):
+            if reason.clause not in seen:
+                seen.add(reason.clause)
+                unique.append(reason)
+        return unique[:MAX_REASONS]
+
+    def _severity(self, reason: Reason) -> Verdict:
+        for signal in self.lexicon.signals:
+            if signal.name == reason.source and signal.severity in RAISES:
+                return RAISES[signal.severity]
+        return Verdict.CAUTION
+
+    def _judged_reason(self, judgement: Judgement, text: str) -> list[Reason]:
+        """The judge's own reason: its most likely strict clause, and the sentence that reads
+        most at risk of it (quoted only when the message has more than one sentence)."""
+        candidates = [c for c in self.notes if c in judgement.clauses]
+        if not candidates:
+            return []
+        clause = max(candidates, key=lambda c: (judgement.clauses[c], c))
+        if judgement.clauses[clause] < self.thresholds.clause_min / 2:
+            return []
+        part = max(judgement.parts, key=lambda p: (p.clauses.get(clause, 0.0), -len(p.text)))
+        note = self.notes[clause]
+        return [Reason(clause, shorten(part.text), note.problem, note.fix, "judge")]
+
     def _clauses(
+        self,
         verdict: Verdict,
-        entry: Entry | None,
-        extra: list[Entry],
-        hits: list[Hit],
         route: Route,
-        *,
-        has_draft: bool,
-    ) -> tuple[str, ...]:
-        cited: list[str] = []
-        # Signals that agree with the verdict first, then the others that fired.
-        for wanted in (True, False):
-            for hit in hits:
-                agrees = SIGNAL_VERDICT.get(hit.signal.severity) is verdict
-                if hit.signal.severity is not Severity.MANIPULATION and agrees is wanted:
-                    cited += hit.signal.clauses
-        if entry is not None:
-            cited = list(entry.clauses) + cited
-        for other in extra:
-            cited += other.clauses
-        if not cited and verdict is Verdict.OK and has_draft:
-            cited += PERSONAL_POST_CLAUSES
+        hits: list[Hit],
+        judgement: Judgement,
+        entry: Entry | None,
+        exact: Entry | None,
+        reasons: list[Reason],
+    ) -> list[str]:
+        cited: list[str] = [r.clause for r in reasons]
+        if exact is not None:
+            cited += exact.clauses
+        for hit in hits:
+            if hit.signal.severity in RAISES and verdict is not Verdict.OK:
+                cited += hit.signal.clauses
+        learned = sorted(judgement.clauses, key=lambda c: (-judgement.clauses[c], c))
+        advisory = {"F1", "F2"}
+        usable = [c for c in learned if verdict is Verdict.INFO or c not in advisory]
+        picked = [c for c in usable if judgement.clauses[c] >= self.thresholds.clause_min][
+            :MAX_CLAUSES
+        ]
+        cited += picked or usable[:1]
+        if entry is not None and not cited:
+            cited += entry.clauses
+        if verdict is not Verdict.OK:
+            cited += [
+                c for h in hits if h.signal.severity is Severity.CONTEXT for c in h.signal.clauses
+            ]
+        cited = list(dict.fromkeys(cited))[: MAX_CLAUSES + 1]
         if verdict is Verdict.ASK:
             cited.append("F2" if route is Route.DCCT else "F1")
-        return tuple(dict.fromkeys(cited))
+        return list(dict.fromkeys(cited))
 
-    @staticmethod
-    def _compose(
-        verdict: Verdict, entry: Entry | None, extra: list[Entry], hits: list[Hit], route: Route
-    ) -> str:
-        parts: list[str] = []
-        if entry is not None:
-            parts.append(entry.answer)
-        elif verdict is Verdict.ASK and not hits:
-            who = (
-                "the DCCT (Digital Communications and Content Team)"
-                if route is Route.DCCT
-                else "your line manager"
-            )
-            parts.append(
-                "I can't match this confidently to the policy, so I won't guess. The policy "
-                f"asks you to seek early advice if in any doubt: ask {who} before posting."
-            )
-        elif verdict is Verdict.OK:
-            parts.append(
-                "I can't see anything in this that the policy warns against: it reads as a "
-                "personal post, and what you do in your personal life is generally your own "
-                "business. Remember it will be public and hard to erase, whatever your settings."
-            )
-        elif verdict in LEADS:
-            parts.append(LEADS[verdict])
-        parts += [other.answer for other in extra if other.verdict is Verdict.INFO]
-        # A signal explains itself unless the entry's answer already covers its clauses.
-        covered = set(entry.clauses) if entry is not None else set()
-        seen: set[str] = set()
-        for hit in hits:
-            fresh = not set(hit.signal.clauses) <= covered or not hit.signal.clauses
-            if fresh and hit.signal.explanation not in seen:
-                seen.add(hit.signal.explanation)
-                parts.append(hit.signal.explanation)
-        return "\n\n".join(parts)
+    def _alternatives(
+        self, band: Band, entry: Entry | None, nearest: list[tuple[str, int, float]]
+    ) -> tuple[Alternative, ...]:
+        if band is Band.HIGH:  # sure of the answer: no "did you mean"
+            return ()
+        found: dict[str, Alternative] = {}
+        for entry_id, index, score in nearest:
+            if score < self.thresholds.alternative or len(found) == MAX_ALTERNATIVES:
+                break
+            other = self._entries[entry_id]
+            if other is entry or other.id in found or other.verdict is Verdict.OUT_OF_SCOPE:
+                continue
+            found[other.id] = Alternative(other.id, other.questions[index], other.verdict)
+        return tuple(found.values())

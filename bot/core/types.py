@@ -69,6 +69,26 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why a clause was relied on: the words of the message that raised it, and a fix."""
+
+    clause: str
+    quote: str
+    problem: str
+    fix: str = ""
+    source: str = ""  # the risk signal's name, or "judge" for the learned model
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "clause": self.clause,
+            "quote": self.quote,
+            "problem": self.problem,
+            "fix": self.fix,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
 class Advice:
     """What the adviser says about one message. Edges render it; they never recompute it."""
 
@@ -82,6 +102,7 @@ class Advice:
     band: Band = Band.HIGH
     alternatives: tuple[Alternative, ...] = ()
     signals: tuple[str, ...] = field(default=())
+    reasons: tuple[Reason, ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -97,5 +118,6 @@ class Advice:
                 for a in self.alternatives
             ],
             "signals": list(self.signals),
+            "reasons": [r.to_json() for r in self.reasons],
             "policy_version": self.policy_version,
         }

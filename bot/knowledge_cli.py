@@ -1,0 +1,256 @@
+"""`python -m bot knowledge …`: check, train, evaluate, curve, split.
+
+The tools a policy officer uses on knowledge/: validate every file (naming the file,
+entry and field of each problem), retrain the judge after editing the examples, measure
+it on the held-out split, and see how the score grows with the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.adviser import MODEL_ID, Adviser
+from bot.core.encoder import Encoder, default_model_dir
+from bot.core.evaluation import Answer, score
+from bot.core.examples import FIELDS, example_files, load_examples
+from bot.core.explain import load_reasons
+from bot.core.judge import load_artefact
+from bot.core.knowledge import KnowledgeError, coverage, load_knowledge
+from bot.core.signals import load_lexicon
+from bot.core.training import TrainConfig, check_fresh, learning_curve, train
+
+HELDOUT_PERCENT = 22  # share of families held out, by a hash of the family's name
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    knowledge = sub.add_parser("knowledge", help="check, train and measure the knowledge")
+    commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    commands.add_parser("check", help="validate every knowledge file and the trained judge")
+    trainer = commands.add_parser("train", help="train the judge from the examples and FAQ")
+    trainer.add_argument(
+        "--cache", type=Path, default=Path(".cache/judge-embeddings.npz"),
+        help="embedding cache, so a retrain only embeds new text (default: %(default)s)",
+    )  # fmt: skip
+    evaluate = commands.add_parser("evaluate", help="score the judge on a split of the examples")
+    evaluate.add_argument("--split", default="heldout", choices=("heldout", "train"))
+    evaluate.add_argument("--show-misses", action="store_true", help="list every wrong answer")
+    commands.add_parser(
+        "split", help='put new example families (split "") into train or heldout, by family'
+    )
+    curve = commands.add_parser(
+        "curve", help="learning curve: held-out score against the number of training examples"
+    )
+    curve.add_argument("--fractions", default="0.125,0.25,0.5,1", help="shares of families")
+    curve.add_argument("--cache", type=Path, default=Path(".cache/judge-embeddings.npz"))
+    commands.add_parser(
+        "agreement", help="how often the two blind labellings (labelling/first, second) agree"
+    )
+
+
+def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
+    command = args.knowledge_command
+    if command == "check":
+        return check(directory, out)
+    if command == "split":
+        return assign_splits(directory, out)
+    if command == "agreement":
+        return agreement(directory, out)
+    if command == "curve":
+        fractions = [float(f) for f in args.fractions.split(",")]
+        out.write(f"{'examples':>9} {'held-out score':>15} {'verdict':>8} {'dangerous':>10}\n")
+        for row in learning_curve(directory, Encoder.load(default_model_dir()), fractions,
+                                  cache_path=args.cache):  # fmt: skip
+            out.write(
+                f"{row['examples']:>9} {row['score']:>14.1f}% {row['verdict']:>7.1f}% "
+                f"{row['dangerous']:>10}\n"
+            )
+        return 0
+    if command == "train":
+        return train_judge(directory, args.cache, out)
+    return evaluate(directory, args.split, args.show_misses, out)
+
+
+def check(directory: Path, out: TextIO) -> int:
+    """Every file, every field; then whether the judge was trained from these files."""
+    problems: list[str] = []
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as exc:
+        _report(exc.problems, out)
+        return 1
+    clause_ids = set(knowledge.clauses)
+    for loader in (
+        lambda: load_lexicon(directory / "signals.toml", clause_ids),
+        lambda: load_reasons(directory / "reasons.toml", clause_ids),
+    ):
+        try:
+            loader()
+        except KnowledgeError as exc:
+            problems += exc.problems
+    examples, example_problems = load_examples(directory, clause_ids)
+    problems += example_problems
+    try:
+        artefact = load_artefact(directory)
+        problems += check_fresh(directory, artefact, MODEL_ID)
+    except KnowledgeError as exc:
+        problems += exc.problems
+    cover = coverage(knowledge)
+    if problems:
+        _report(problems, out)
+        return 1
+    splits = Counter(e.split for e in examples)
+    families = {e.family for e in examples}
+    out.write(
+        f"knowledge OK: {len(knowledge.entries)} FAQ entries, {len(knowledge.clauses)} clauses, "
+        f"{len(examples)} examples in {len(families)} families (train {splits['train']}, "
+        f"held out {splits['heldout']}), judge trained on these files, policy "
+        f"{knowledge.policy_version}\n"
+    )
+    if cover.uncovered:
+        out.write("clauses with no FAQ entry: " + ", ".join(cover.uncovered) + "\n")
+        return 1
+    return 0
+
+
+def _report(problems: list[str], out: TextIO) -> None:
+    out.write(f"knowledge has {len(problems)} problem(s):\n")
+    for problem in problems:
+        out.write(f"  {problem}\n")
+
+
+def assign_splits(directory: Path, out: TextIO) -> int:
+    """Fill in `split` for families that have none: a family already split keeps its split;
+    a new one goes to heldout when its name hashes into the held-out share."""
+    known: dict[str, str] = {}
+    files = example_files(directory)
+    rows_by_file = []
+    for path in files:
+        rows = [
+            json.loads(line)
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        rows_by_file.append((path, rows))
+        for row in rows:
+            if row.get("split") in ("train", "heldout"):
+                known.setdefault(str(row.get("family")), row["split"])
+    changed = 0
+    for path, rows in rows_by_file:
+        touched = False
+        for row in rows:
+            if row.get("split") in ("train", "heldout"):
+                continue
+            family = str(row.get("family"))
+            if family not in known:
+                bucket = int(hashlib.sha256(family.encode()).hexdigest(), 16) % 100
+                known[family] = "heldout" if bucket < HELDOUT_PERCENT else "train"
+            row["split"] = known[family]
+            changed += 1
+            touched = True
+        if touched:
+            ordered = [{k: row[k] for k in FIELDS if k in row} for row in rows]
+            path.write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered), encoding="utf-8"
+            )
+    out.write(f"assigned a split to {changed} example(s)\n")
+    return 0
+
+
+def _labels(folder: Path) -> dict[str, dict[str, object]]:
+    rows: dict[str, dict[str, object]] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[str(row["id"])] = row
+    return rows
+
+
+def agreement(directory: Path, out: TextIO) -> int:
+    """Compatible: each labeller's verdict is one the other accepts (verdict or alt)."""
+    first = _labels(directory / "labelling" / "first")
+    second = _labels(directory / "labelling" / "second")
+    shared = sorted(set(first) & set(second))
+    if not shared:
+        out.write("no double-labelled examples under labelling/first and labelling/second\n")
+        return 1
+    tally: dict[str, Counter[str]] = {}
+    for ident in shared:
+        a, b = first[ident], second[ident]
+        accepts_a = {a["verdict"], *a.get("alt", [])}  # type: ignore[misc]
+        accepts_b = {b["verdict"], *b.get("alt", [])}  # type: ignore[misc]
+        clauses_a = set(a.get("clauses", []))  # type: ignore[call-overload]
+        clauses_b = set(b.get("clauses", []))  # type: ignore[call-overload]
+        for group in (ident.split("-")[0], "all"):
+            counts = tally.setdefault(group, Counter())
+            counts["n"] += 1
+            counts["compatible"] += a["verdict"] in accepts_b or b["verdict"] in accepts_a
+            counts["exact"] += a["verdict"] == b["verdict"]
+            counts["clauses"] += bool(clauses_a & clauses_b) or a["verdict"] == "out_of_scope"
+    for group in sorted(tally, key=lambda g: (g == "all", g)):
+        c = tally[group]
+        out.write(
+            f"{group:8} {c['n']:5} double-labelled: compatible verdicts "
+            f"{100 * c['compatible'] / c['n']:5.1f}%, same verdict "
+            f"{100 * c['exact'] / c['n']:5.1f}%, a shared clause "
+            f"{100 * c['clauses'] / c['n']:5.1f}%\n"
+        )
+    missing = sorted(set(first) ^ set(second))
+    if missing:
+        out.write(f"{len(missing)} example(s) have only one labelling, e.g. {missing[0]}\n")
+    return 0
+
+
+def train_judge(directory: Path, cache: Path, out: TextIO) -> int:
+    started = time.monotonic()
+    encoder = Encoder.load(default_model_dir())
+
+    def progress(message: str) -> None:
+        out.write(message + "\n")
+        out.flush()
+
+    meta = train(
+        directory, encoder, MODEL_ID, config=TrainConfig(), cache_path=cache, progress=progress
+    )
+    out.write(
+        f"trained in {time.monotonic() - started:.0f} s on {meta['training']['examples']} examples "
+        f"and {meta['training']['faq_paraphrases']} FAQ paraphrases; thresholds "
+        f"{meta['thresholds']}; wrote {directory / 'judge'}\n"
+    )
+    return 0
+
+
+def evaluate(directory: Path, split: str, show_misses: bool, out: TextIO) -> int:
+    adviser = Adviser.from_directory(directory)
+    examples, problems = load_examples(directory, set(adviser.knowledge.clauses))
+    if problems:
+        _report(problems, out)
+        return 1
+    chosen = [e for e in examples if e.split == split]
+    pairs = []
+    for example in chosen:
+        advice = adviser.advise(example.text)
+        pairs.append((example, Answer(advice.verdict, advice.clauses)))
+    result = score(pairs)
+    out.write(
+        "by kind: "
+        + "  ".join(
+            f"{k} {100 * result.by_kind[k] / result.kind_n[k]:.0f}%/{result.kind_n[k]}"
+            for k in sorted(result.kind_n)
+        )
+        + "\n"
+    )
+    if show_misses:
+        for example, answer in result.misses:
+            out.write(
+                f"MISS {example.id} | {example.verdict.value} {list(example.clauses)} | "
+                f"{answer.verdict.value} {list(answer.clauses)} | {example.text[:120]}\n"
+            )
+    out.write(f"{split}: {result.line()}\n")
+    return 0
