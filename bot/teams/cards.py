@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.core.explain import reason_line
 from bot.core.types import Advice, Knowledge, Route, Verdict
 
 CARD_VERSION = "1.5"
@@ -88,7 +89,14 @@ def answer_card(
     `feedback` is "helpful"/"not_helpful" once the user has given it.
     """
     body: list[dict[str, Any]] = [badge(advice.verdict)]
-    body += [text(p) for p in advice.answer.split("\n\n") if p.strip()]
+    # The answer quotes the person's own words in its reasons: every paragraph is shown
+    # literally, and the reasons get a block of their own.
+    said = {reason_line(r) for r in advice.reasons}
+    paragraphs = [p for p in advice.answer.split("\n\n") if p.strip() and p not in said]
+    body += [text(plain(p)) for p in paragraphs[:1]]
+    if advice.reasons:
+        body.append(_reasons(advice))
+    body += [text(plain(p)) for p in paragraphs[1:]]
     if advice.clauses:
         body.append(_clauses(advice, knowledge))
     if advice.alternatives:
@@ -119,6 +127,26 @@ def answer_card(
     elif advice.verdict is not Verdict.OUT_OF_SCOPE:
         actions += _feedback_actions(advice, question)
     return card(body, actions)
+
+
+def _reasons(advice: Advice) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    for reason in advice.reasons:
+        items.append(
+            text(
+                f"**The problem:** “{plain(reason.quote)}” — {plain(reason.problem)} "
+                f"({reason.clause})"
+            )
+        )
+        if reason.fix:
+            items.append(text(f"**What would make it OK:** {plain(reason.fix)}", spacing="Small"))
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "spacing": "Medium",
+        "items": items,
+        "id": "reasons",
+    }
 
 
 def _clauses(advice: Advice, knowledge: Knowledge) -> dict[str, Any]:

@@ -59,3 +59,20 @@ def test_badges_carry_text_not_just_colour() -> None:
 
 def test_plain_escapes_markdown_and_drops_control_characters() -> None:
     assert cards.plain("**x** [a](b)\x07") == r"\*\*x\*\* \[a\]\(b\)"
+
+
+def test_reasons_quote_the_message_literally_and_validate(adviser: Adviser) -> None:
+    question = "Pro tip: the [back gate](http://evil.example) is left **open** till 7 most nights"
+    advice = adviser.advise(question)
+    assert advice.reasons
+    card = cards.answer_card(advice, adviser.knowledge, question)
+    validate(card)
+    blocks = [b for b in card["body"] if b.get("id") == "reasons"]
+    assert len(blocks) == 1
+    shown = json.dumps(blocks[0], ensure_ascii=False)
+    assert "The problem:" in shown
+    assert "[back gate](http" not in shown  # user text never becomes a link
+    assert r"\\[back gate\\]\\(http" in shown
+    # Each reason appears once: in its block, not again among the paragraphs.
+    paragraphs = [b["text"] for b in card["body"] if b.get("type") == "TextBlock"]
+    assert not any("The problem:" in p for p in paragraphs)
