@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
 from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
@@ -18,7 +19,6 @@ from bot.store.database import Database
 from bot.store.feedback import SqliteFeedbackStore
 from bot.store.retention import Purge, purge_periodically
 from bot.teams.adapter import BotTokens, MsalBotTokens, bot_token_source
-from bot.teams.escalation_port import Escalations
 from bot.teams.routes import ConnectorHolder, setup_bot
 from bot.webchat.page import setup_local_chat
 from bot.webchat.setup import setup_webchat_tokens

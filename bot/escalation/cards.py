@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.conversation.cards import BADGES, card, plain, submit, text
 from bot.core.types import Advice, Route
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OPEN_STATUSES, Status, Ticket
 from bot.escalation.working_hours import LONDON
-from bot.teams.cards import BADGES, card, plain, submit, text
 
 ROUTE_NAMES = {"line_manager": "your line manager", "dcct": "the DCCT"}
 EXPERT_TITLES = {"line_manager": "Line manager", "dcct": "DCCT"}

@@ -17,13 +17,13 @@ import aiohttp
 
 from bot import logs
 from bot.clock import Clock
+from bot.connector import RETRY_STATUSES, BotConnectorClient, ConnectorError
+from bot.conversation.cards import CONTENT_TYPE, notice_card
 from bot.escalation import cards
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore, address
 from bot.graph.client import Directory, DirectoryUser, GraphError
 from bot.graph.tokens import TokenError
-from bot.teams.cards import CONTENT_TYPE, notice_card
-from bot.teams.connector_client import RETRY_STATUSES, BotConnectorClient, ConnectorError
 
 log = logging.getLogger("bot.escalation.delivery")
 

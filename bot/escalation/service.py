@@ -14,12 +14,13 @@ from typing import Any, Protocol
 
 from bot import logs
 from bot.clock import Clock
+from bot.conversation.cards import notice_card
+from bot.conversation.escalation_port import escalation_route
+from bot.conversation.types import Person, Reply
 from bot.core.types import Advice, Route
 from bot.escalation import cards
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OPEN_STATUSES, OutboxItem, Status, Ticket, TicketStore
-from bot.teams.cards import notice_card
-from bot.teams.escalation_port import Outcome, Person, escalation_route
 
 log = logging.getLogger("bot.escalation")
 
@@ -71,28 +72,28 @@ class EscalationService:
 
     # --- the asker ------------------------------------------------------------------
 
-    async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Outcome:
+    async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Reply:
         if not asker.aad_object_id:
-            return Outcome(
+            return Reply(
                 text="I can't pass this on: I don't know who you are at work (your chat is "
                 "not signed in with your Parliament account). Please use the adviser in "
                 "Teams or on the intranet page, or ask your line manager or the DCCT directly."
             )
         offer_id = secrets.token_urlsafe(9)
-        return Outcome(card=cards.preview_card(asker.name, question, advice, route, offer_id))
+        return Reply(card=cards.preview_card(asker.name, question, advice, route, offer_id))
 
-    async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Outcome:
+    async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Reply:
         route = escalation_route(data.get("route"))
         question = data.get("question")
         offer_id = data.get("offer")
         if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         if not isinstance(question, str) or not question.strip():
-            return Outcome(
+            return Reply(
                 text="Your question is empty. Type it in the box, then press Send request."
             )
         if str(data.get("consent", "")).lower() != "true":
-            return Outcome(text="Nothing was sent. Tick the box to agree, then press Send request.")
+            return Reply(text="Nothing was sent. Tick the box to agree, then press Send request.")
         question = question.strip()[: self.max_chars]
         advice = self.advise(question)
         now = self.clock.now()
@@ -122,7 +123,7 @@ class EscalationService:
         )
         self.wake()
         who = cards.ROUTE_NAMES[ticket.route]
-        return Outcome(
+        return Reply(
             replace=notice_card(
                 f"Request #{ticket.id} is on its way to {who}. I'll tell you here when it "
                 "is delivered and when they answer. Type **my requests** to check on it.",
@@ -130,16 +131,16 @@ class EscalationService:
             )
         )
 
-    async def my_requests(self, asker: Person) -> Outcome:
+    async def my_requests(self, asker: Person) -> Reply:
         tickets = await self.store.for_asker(asker.user_id)
-        return Outcome(card=cards.my_requests_card(tickets, self.signer))
+        return Reply(card=cards.my_requests_card(tickets, self.signer))
 
-    async def handle(self, actor: Person, data: Mapping[str, Any]) -> Outcome:
+    async def handle(self, actor: Person, data: Mapping[str, Any]) -> Reply:
         action = data.get("action")
         if action == "escalation.confirm":
             return await self.confirm(actor, data)
         if action == "escalation.cancel":
-            return Outcome(replace=notice_card("Cancelled. Nothing was sent."))
+            return Reply(replace=notice_card("Cancelled. Nothing was sent."))
         handlers = {
             "escalation.answer": ("expert", self._answer),
             "escalation.take": ("expert", self._take),
@@ -148,17 +149,17 @@ class EscalationService:
             "escalation.withdraw": ("asker", self._withdraw),
         }
         if not isinstance(action, str) or action not in handlers:
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         purpose, handler = handlers[action]
         ticket_id = data.get("ticket")
         if not isinstance(ticket_id, int) or not self.signer.verify(
             ticket_id, purpose, data.get("sig")
         ):
             log.warning("escalation.bad_signature", extra=logs.fields(action=action))
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         ticket = await self.store.get(ticket_id)
         if ticket is None:
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         try:
             allowed = (
                 await self._may_answer(actor, ticket)
@@ -166,10 +167,10 @@ class EscalationService:
                 else actor.user_id == ticket.asker_user_id
             )
         except MembershipUnknownError:
-            return Outcome(text=MEMBERSHIP_UNKNOWN)
+            return Reply(text=MEMBERSHIP_UNKNOWN)
         if not allowed:
             log.warning("escalation.refused", extra=logs.fields(action=action, ticket=ticket.id))
-            return Outcome(text=NOT_YOURS if purpose == "expert" else STALE)
+            return Reply(text=NOT_YOURS if purpose == "expert" else STALE)
         return await handler(actor, ticket, data)
 
     # --- the expert -----------------------------------------------------------------
@@ -187,14 +188,14 @@ class EscalationService:
             log.exception("escalation.membership_unknown", extra=logs.fields(ticket=ticket.id))
             raise MembershipUnknownError from exc
 
-    async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+    async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         outcome = data.get("outcome")
         if outcome not in cards.OUTCOMES:
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         answer = data.get("answer")
         answer = answer.strip()[: cards.MAX_ANSWER] if isinstance(answer, str) else ""
         if outcome == "reply" and not answer:
-            return Outcome(text="Type your answer in the box, then press **Reply**.")
+            return Reply(text="Type your answer in the box, then press **Reply**.")
         now = self.clock.now()
         changes = {
             "status": Status.ANSWERED,
@@ -211,7 +212,7 @@ class EscalationService:
         )
         return await self._settle(ticket, changes, [notify], "answered")
 
-    async def _take(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+    async def _take(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         notify = OutboxItem(
             "notify_asker", f"notify:{ticket.id}:taken:{ticket.follow_ups}", {"event": "taken"}
         )
@@ -222,9 +223,9 @@ class EscalationService:
         if updated is None:
             return await self._already(ticket.id)
         self.wake()
-        return Outcome(replace=cards.request_card(updated, self.signer))
+        return Reply(replace=cards.request_card(updated, self.signer))
 
-    async def _close(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+    async def _close(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         now = self.clock.now()
         changes = {"status": Status.CLOSED, "answered_by": actor.name, "closed_at": now}
         notify = OutboxItem(
@@ -234,7 +235,7 @@ class EscalationService:
 
     async def _settle(
         self, ticket: Ticket, changes: dict[str, Any], outbox: list[OutboxItem], event: str
-    ) -> Outcome:
+    ) -> Reply:
         """Close the ticket once: a second DCCT member pressing later sees who did."""
         updated = await self.store.update(
             ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
@@ -248,14 +249,14 @@ class EscalationService:
             ),
         )
         self.wake()
-        return Outcome(replace=cards.request_card(updated, self.signer))
+        return Reply(replace=cards.request_card(updated, self.signer))
 
-    async def _already(self, ticket_id: int) -> Outcome:
+    async def _already(self, ticket_id: int) -> Reply:
         current = await self.store.get(ticket_id)
         if current is None:
-            return Outcome(text=STALE)
+            return Reply(text=STALE)
         who = current.answered_by or current.taken_by or "someone else"
-        return Outcome(
+        return Reply(
             replace=cards.request_card(current, self.signer),
             text=f"{who} has already dealt with this request "
             f"({cards.STATUS_WORDS[current.status]}).",
@@ -263,10 +264,10 @@ class EscalationService:
 
     # --- the asker again ------------------------------------------------------------
 
-    async def _follow_up(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+    async def _follow_up(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         follow_up = data.get("followup")
         if not isinstance(follow_up, str) or not follow_up.strip():
-            return Outcome(text="Type your follow-up in the box, then press the button.")
+            return Reply(text="Type your follow-up in the box, then press the button.")
         number = ticket.follow_ups + 1
         question = f"{ticket.question or ''}\n\nFollow-up {number}: {follow_up.strip()}"
         changes = {
@@ -290,12 +291,12 @@ class EscalationService:
             only_if=(Status.ANSWERED, Status.CLOSED),
         )
         if updated is None:
-            return Outcome(text="That request is still open; your follow-up was not sent.")
+            return Reply(text="That request is still open; your follow-up was not sent.")
         self.wake()
         who = updated.expert_name or cards.ROUTE_NAMES[updated.route]
-        return Outcome(text=f"Your follow-up to request #{ticket.id} is on its way to {who}.")
+        return Reply(text=f"Your follow-up to request #{ticket.id} is on its way to {who}.")
 
-    async def _withdraw(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Outcome:
+    async def _withdraw(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         outbox = []
         if ticket.expert_activity_id:
             outbox.append(
@@ -310,10 +311,10 @@ class EscalationService:
             ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
         )
         if updated is None:
-            return Outcome(text="That request is already closed.")
+            return Reply(text="That request is already closed.")
         self.wake()
         tickets = await self.store.for_asker(actor.user_id)
-        return Outcome(
+        return Reply(
             replace=cards.my_requests_card(tickets, self.signer),
             text=f"Request #{ticket.id} is withdrawn.",
         )

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from bot import logs
 from bot.clock import Clock
+from bot.connector import BotConnectorClient, RetryPolicy
+from bot.conversation.types import Person
 from bot.core import Adviser
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.service import EscalationService
@@ -25,8 +27,6 @@ from bot.graph.tokens import MsalGraphTokens
 from bot.settings import AppType, Settings
 from bot.store.database import Database
 from bot.store.retention import Purge
-from bot.teams.connector_client import BotConnectorClient, RetryPolicy
-from bot.teams.escalation_port import Person
 
 log = logging.getLogger("bot.escalation")
 

@@ -50,11 +50,11 @@ from botframework.connector.auth import (
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from bot import logs
+from bot.connector import BotConnectorClient, TokenSource
+from bot.conversation import cards
+from bot.conversation.dialogue import Dialogue
+from bot.conversation.types import Person, Reply
 from bot.settings import AppType, Settings
-from bot.teams import cards
-from bot.teams.connector_client import BotConnectorClient, TokenSource
-from bot.teams.dialogue import Dialogue, Reply
-from bot.teams.escalation_port import Person
 
 log = logging.getLogger("bot.teams")
 

@@ -12,6 +12,9 @@ from aiohttp import web
 
 from bot import logs
 from bot.clock import Clock
+from bot.connector import BotConnectorClient, TokenSource
+from bot.conversation.dialogue import Dialogue
+from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
@@ -23,9 +26,6 @@ from bot.teams.adapter import (
     keep_signing_keys_fresh,
     messages_endpoint,
 )
-from bot.teams.connector_client import BotConnectorClient, TokenSource
-from bot.teams.dialogue import Dialogue
-from bot.teams.escalation_port import Escalations
 
 log = logging.getLogger("bot.teams")
 

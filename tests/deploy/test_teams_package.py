@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bot.conversation.dialogue import COMMANDS
 from bot.packaging import icons
 from bot.packaging.manifest import (
     TEMPLATE,
@@ -22,7 +23,6 @@ from bot.packaging.manifest import (
     build_package,
     render_manifest,
 )
-from bot.teams.dialogue import COMMANDS
 from tests.conftest import ROOT
 
 SCHEMA = ROOT / "tests" / "data" / "schemas" / "teams-manifest-1.17.json"

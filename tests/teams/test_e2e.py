@@ -121,3 +121,10 @@ async def test_action_execute_invoke_returns_the_card_in_the_response(running: R
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert body["value"]["type"] == "AdaptiveCard"
+
+
+async def test_a_throttled_reply_still_reaches_the_user(running: Running) -> None:
+    running.connector.fail_next(429, times=1)
+    url = running.connector.service_url
+    sent = await running.turn(activities.message("hello", TeamsUser(), url))
+    assert sent[0].activity["type"] == "message"

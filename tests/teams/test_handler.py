@@ -18,25 +18,25 @@ from botbuilder.schema import (
 )
 
 from bot.clock import FakeClock
+from bot.conversation.dialogue import Dialogue
+from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.core.types import Advice, Route
 from bot.store.feedback import MemoryFeedbackStore
 from bot.teams.adapter import AdviserBot, person_from_activity
-from bot.teams.dialogue import Dialogue
-from bot.teams.escalation_port import Outcome, Person
 
 
 class NoEscalations:
     """A do-nothing escalation port; tests override the method they watch."""
 
-    async def offer(self, asker: Person, question: str, advice: Any, route: Any) -> Outcome:
-        return Outcome(text="offer")
+    async def offer(self, asker: Person, question: str, advice: Any, route: Any) -> Reply:
+        return Reply(text="offer")
 
-    async def handle(self, actor: Person, data: Any) -> Outcome:
-        return Outcome(text="handled")
+    async def handle(self, actor: Person, data: Any) -> Reply:
+        return Reply(text="handled")
 
-    async def my_requests(self, asker: Person) -> Outcome:
-        return Outcome(text="no requests")
+    async def my_requests(self, asker: Person) -> Reply:
+        return Reply(text="no requests")
 
 
 def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = None) -> AdviserBot:
@@ -65,9 +65,9 @@ async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
 
 async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) -> None:
     class SlowEscalations(NoEscalations):
-        async def my_requests(self, asker: Person) -> Outcome:
+        async def my_requests(self, asker: Person) -> Reply:
             await asyncio.sleep(0.2)
-            return Outcome(text="none")
+            return Reply(text="none")
 
     adapter = adapter_for(make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations()))
     await adapter.send("my requests")
@@ -86,9 +86,9 @@ async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
     seen: list[str | None] = []
 
     class Recording(NoEscalations):
-        async def my_requests(self, asker: Person) -> Outcome:
+        async def my_requests(self, asker: Person) -> Reply:
             seen.append(asker.user_id)
-            return Outcome(text="ok")
+            return Reply(text="ok")
 
     adapter = adapter_for(make_bot(adviser, escalations=Recording()))
     activity = Activity(
@@ -111,11 +111,9 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
     calls: list[tuple[str, Advice, Route]] = []
 
     class Recording(NoEscalations):
-        async def offer(
-            self, asker: Person, question: str, advice: Advice, route: Route
-        ) -> Outcome:
+        async def offer(self, asker: Person, question: str, advice: Advice, route: Route) -> Reply:
             calls.append((question, advice, route))
-            return Outcome(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
+            return Reply(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
 
     adapter = adapter_for(make_bot(adviser, escalations=Recording()))
     value: Mapping[str, Any] = {
@@ -184,7 +182,7 @@ def test_tenant_comes_from_channel_data_and_direct_line_ids_give_the_object_id()
 
 async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Adviser) -> None:
     class Broken(NoEscalations):
-        async def my_requests(self, asker: Person) -> Outcome:
+        async def my_requests(self, asker: Person) -> Reply:
             raise RuntimeError("boom")
 
     bot = make_bot(adviser, escalations=Broken())

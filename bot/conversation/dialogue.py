@@ -1,7 +1,7 @@
 """What the bot says in reply to a message or a card action, whatever the channel.
 
-Plain values in (`Person`, text, card data), plain replies out: the Bot Framework
-adapter translates. Keeping this free of botbuilder lets the same logic serve Teams and
+Plain values in (`Person`, text, card data), plain replies out: each channel
+translates. Keeping this free of botbuilder lets the same logic serve Teams and
 web chat, run under a fast test, and survive a move to another SDK.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bot import logs
 from bot.clock import Clock
+from bot.conversation import cards
+from bot.conversation.escalation_port import Escalations, escalation_route
+from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.store.feedback import Feedback, FeedbackStore
-from bot.teams import cards
-from bot.teams.escalation_port import Escalations, Outcome, Person, escalation_route
 
 log = logging.getLogger("bot.dialogue")
 
@@ -33,13 +33,6 @@ COMMANDS = {
     "privacy": "privacy",
 }
 _COMMAND_PUNCT = re.compile(r"[^\w ]+")
-
-
-@dataclass(frozen=True)
-class Reply:
-    card: dict[str, Any] | None = None
-    text: str | None = None
-    replace: dict[str, Any] | None = None  # new content for the card that was acted on
 
 
 class Dialogue:
@@ -87,7 +80,7 @@ class Dialogue:
         if command == "privacy":
             return [Reply(text=cards.privacy_text(self.retention_days))]
         if command == "requests":
-            return [_from_outcome(await self.escalations.my_requests(person))]
+            return [await self.escalations.my_requests(person)]
         return [self._answer(text)]
 
     def _answer(self, question: str, feedback: str | None = None) -> Reply:
@@ -122,9 +115,9 @@ class Dialogue:
             if route is None:
                 return [Reply(text=STALE)]
             advice = self.adviser.advise(question)
-            return [_from_outcome(await self.escalations.offer(person, question, advice, route))]
+            return [await self.escalations.offer(person, question, advice, route)]
         if isinstance(action, str) and action.startswith("escalation."):
-            return [_from_outcome(await self.escalations.handle(person, data))]
+            return [await self.escalations.handle(person, data)]
         log.warning("action.unknown", extra=logs.fields(action=str(action)[:40]))
         return [Reply(text=STALE)]
 
@@ -173,7 +166,3 @@ STALE = (
     "Sorry, I couldn't act on that button: it may be from an older version of this "
     "card. Please ask your question again."
 )
-
-
-def _from_outcome(outcome: Outcome) -> Reply:
-    return Reply(card=outcome.card, text=outcome.text, replace=outcome.replace)

@@ -7,11 +7,8 @@ import time
 import aiohttp
 import pytest
 
-from bot.fakes import activities
-from bot.fakes.activities import TeamsUser
+from bot.connector import BotConnectorClient, ConnectorError, RetryPolicy
 from bot.fakes.connector import FakeConnector
-from bot.teams.connector_client import BotConnectorClient, ConnectorError, RetryPolicy
-from tests.teams.conftest import Running
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
@@ -56,10 +53,3 @@ async def test_retries_give_up_with_a_typed_error_and_4xx_is_not_retried() -> No
         assert forbidden.value.status == 403
         await client.send(connector.service_url, "c1", {"type": "message"})
     assert len(connector.sent) == 1, "the 403 was not retried; the next send went through"
-
-
-async def test_a_throttled_reply_still_reaches_the_user(running: Running) -> None:
-    running.connector.fail_next(429, times=1)
-    url = running.connector.service_url
-    sent = await running.turn(activities.message("hello", TeamsUser(), url))
-    assert sent[0].activity["type"] == "message"

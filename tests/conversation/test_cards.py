@@ -8,9 +8,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from bot.conversation import cards
 from bot.core import Adviser
 from bot.core.types import Verdict
-from bot.teams import cards
 from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "tests/data/schemas/adaptive-card-1.5.json").read_text())
