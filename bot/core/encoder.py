@@ -48,6 +48,7 @@ PINNED_SHA256: dict[str, str] = {
 }
 
 FETCH_HINT = "run `bash scripts/fetch-model`"
+PAD_SLACK = 1.25  # a batch's longest text may be this many times its shortest
 
 
 class ModelError(Exception):
@@ -354,11 +355,18 @@ class Encoder:
             raise TypeError("encode() takes a list of texts, not one string")
         out = np.zeros((len(texts), self.config.hidden), dtype=np.float32)
         ids = [self.tokenizer.encode(text) for text in texts]
-        # Batches of similar length, so little work goes on padding.
+        # Batches of similar length, so little work goes on padding: a message and its own
+        # sentences (what the judge asks for) differ several-fold in length, and one padded
+        # batch would cost as much as embedding the whole message once per sentence.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            out[chunk] = self._embed([ids[i] for i in chunk])
+        chunk: list[int] = []
+        for i in order:
+            if chunk and (len(chunk) == batch_size or len(ids[i]) > PAD_SLACK * len(ids[chunk[0]])):
+                out[chunk] = self._embed([ids[j] for j in chunk])
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            out[chunk] = self._embed([ids[j] for j in chunk])
         return out
 
     def _embed(self, batch: list[list[int]]) -> F32:
