@@ -32,6 +32,10 @@ ENV BOT_HOST=0.0.0.0 \
     PORT=3978 \
     BOT_DATABASE_PATH=/data/adviser.sqlite3 \
     BOT_LOG_FORMAT=json
+# One BLAS thread per judged message: requests run side by side on worker threads, and two
+# BLAS threads per message fight over the cores (a 1,000-character draft went from ~0.2 s
+# to over 2 s at the 99th percentile with the other core busy; bench/bench_core.py).
+ENV OPENBLAS_NUM_THREADS=1
 EXPOSE 3978
 VOLUME /data
 

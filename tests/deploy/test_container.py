@@ -26,7 +26,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "deploy" / "compose.yaml"
 SETTING_NAMES = {name for name, _, _ in Settings.describe()}
 RUNTIME_NAMES = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
-RUNTIME_NAMES |= {"PIP_DISABLE_PIP_VERSION_CHECK"}
+RUNTIME_NAMES |= {"PIP_DISABLE_PIP_VERSION_CHECK", "OPENBLAS_NUM_THREADS"}
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
