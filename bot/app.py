@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.channels.botframework.auth import BotTokens, MsalBotTokens, bot_token_source
+from bot.channels.botframework.setup import ConnectorHolder, setup_bot
 from bot.clock import Clock, SystemClock
 from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
@@ -18,8 +20,6 @@ from bot.settings import Settings
 from bot.store.database import Database
 from bot.store.feedback import SqliteFeedbackStore
 from bot.store.retention import Purge, purge_periodically
-from bot.teams.adapter import BotTokens, MsalBotTokens, bot_token_source
-from bot.teams.routes import ConnectorHolder, setup_bot
 from bot.webchat.page import setup_local_chat
 from bot.webchat.setup import setup_webchat_tokens
 

@@ -1,6 +1,6 @@
 """A lean Bot Connector REST client on aiohttp: replies, proactive sends, card updates.
 
-Why not botbuilder's: it serialises every card through msrest and deep-copies it per
+Why not the Bot Framework SDK's: it serialises every card through msrest and deep-copies it per
 send (most of a turn's CPU), and it does not retry Teams' throttling. This client posts
 the JSON as it is, URL-encodes Teams ids (they contain ':' and ';'), and retries 429,
 412, 502, 503 and 504 with exponential backoff, honouring `Retry-After`.

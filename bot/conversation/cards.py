@@ -1,6 +1,6 @@
 """Adaptive Cards (schema 1.5, what Teams renders) built as plain dicts.
 
-Pure functions of the advice: no botbuilder here, so Teams, web chat and tests share
+Pure functions of the advice: no SDK here, so Teams, web chat and tests share
 them. Anything that came from a user goes through `plain()` first, because TextBlock
 renders a Markdown subset and user text must never become markup or links.
 """

@@ -1,7 +1,7 @@
 """What the bot says in reply to a message or a card action, whatever the channel.
 
 Plain values in (`Person`, text, card data), plain replies out: each channel
-translates. Keeping this free of botbuilder lets the same logic serve Teams and
+translates. Keeping this free of any SDK lets the same logic serve Teams and
 web chat, run under a fast test, and survive a move to another SDK.
 """
 
@@ -55,6 +55,10 @@ class Dialogue:
 
     def welcome(self) -> list[Reply]:
         return [Reply(card=cards.welcome_card(self.retention_days))]
+
+    def team_welcome(self) -> list[Reply]:
+        """Installed in a team: say what the bot does there (it answers only in 1:1)."""
+        return [Reply(text=TEAM_WELCOME)]
 
     async def message(self, person: Person, text: str | None) -> list[Reply]:
         text = (text or "").strip()
@@ -162,6 +166,15 @@ class Dialogue:
         return [Reply(text=thanks)]
 
 
+TEAM_WELCOME = (
+    "Hello. I'm the social media policy adviser. Staff talk to me in a personal chat; in "
+    "this team I only post requests that need a person's judgement."
+)
+# Said by a channel when a turn failed before the dialogue could answer.
+SORRY = (
+    "Sorry, something went wrong on my side and I couldn't answer. Nothing you sent was "
+    "lost; please try again in a minute. If it keeps happening, tell the DCCT."
+)
 STALE = (
     "Sorry, I couldn't act on that button: it may be from an older version of this "
     "card. Please ask your question again."

@@ -16,7 +16,8 @@ class Person:
     user_id: str  # channel user id: Teams "29:…", web chat "dl_<aadObjectId>"
     name: str
     aad_object_id: str | None  # Entra object id; None for anonymous web chat users
-    tenant_id: str | None  # from channelData.tenant.id (botbuilder drops conversation.tenantId)
+    # From channelData.tenant.id: the Python Bot SDK drops conversation.tenantId.
+    tenant_id: str | None
     channel_id: str  # "msteams", "directline", "emulator", …
     # Conversation reference as a plain dict (serviceUrl, channelId, conversation, bot,
     # user) so proactive messages work without SDK objects.

@@ -1,8 +1,8 @@
 """A local Bot Framework token issuer: signs channel JWTs and serves OpenID metadata.
 
 Azure Bot Service signs every activity it posts with a key published at
-login.botframework.com. This stand-in does the same on 127.0.0.1 so the real
-botbuilder validation runs in tests. botbuilder fetches the metadata with blocking
+login.botframework.com. This stand-in does the same on 127.0.0.1 so the SDK's real
+validation runs in tests. The Python Bot Framework SDK fetches the metadata with blocking
 `requests`, so the server runs on its own thread, not on the event loop under test.
 """
 

@@ -21,9 +21,9 @@ from bot.fakes.activities import TeamsUser
 from bot.fakes.connector import FakeConnector, Member, Sent
 from bot.fakes.graph import FakeGraph, FakeUser
 from bot.fakes.identity import FakeIdentity
+from bot.fakes.tokens import StaticBotTokens
 from bot.settings import Settings
-from bot.teams.adapter import StaticBotTokens
-from tests.teams.conftest import actions_of, cards_in, local_settings, start
+from tests.channels.botframework.conftest import actions_of, cards_in, local_settings, start
 
 CLIENT, SECRET = "graph-app", "graph-secret-value"
 SIGNING_KEY = "k" * 40

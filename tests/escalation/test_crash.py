@@ -23,10 +23,10 @@ from bot.fakes import activities
 from bot.fakes.connector import FakeConnector
 from bot.fakes.graph import FakeGraph
 from bot.fakes.identity import FakeIdentity
+from tests.channels.botframework.conftest import actions_of, card_text, cards_in
+from tests.channels.botframework.test_serve import free_port, wait_healthy
 from tests.conftest import ROOT
 from tests.escalation.conftest import ASKER, CLIENT, SECRET, SIGNING_KEY, directory
-from tests.teams.conftest import actions_of, card_text, cards_in
-from tests.teams.test_serve import free_port, wait_healthy
 
 QUESTION = "Can I share a photo of my team at the Parliament's garden party?"
 

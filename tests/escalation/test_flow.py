@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from bot.app import ESCALATION_KEY
 from bot.escalation.tickets import Status
 from bot.fakes.connector import Sent
+from tests.channels.botframework.conftest import actions_of, card_text, cards_in
 from tests.escalation.conftest import (
     ASKER,
     DCCT_CHANNEL,
@@ -20,7 +21,6 @@ from tests.escalation.conftest import (
     STRANGER,
     World,
 )
-from tests.teams.conftest import actions_of, card_text, cards_in
 
 QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
 

@@ -18,10 +18,10 @@ from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from bot.app import FEEDBACK_KEY
 from bot.core import Adviser
-from bot.teams.adapter import StaticBotTokens
+from bot.fakes.tokens import StaticBotTokens
 from bot.webchat.page import STATIC
+from tests.channels.botframework.conftest import local_settings, start
 from tests.conftest import ROOT
-from tests.teams.conftest import local_settings, start
 
 CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"

@@ -10,8 +10,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.core import Adviser
-from bot.teams.adapter import StaticBotTokens
-from tests.teams.conftest import local_settings, start
+from bot.fakes.tokens import StaticBotTokens
+from tests.channels.botframework.conftest import local_settings, start
 
 
 async def test_a_conversation_needs_a_token_from_chat_token_and_relays_to_the_bot(

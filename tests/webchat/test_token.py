@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot.core import Adviser
 from bot.fakes.channel_issuer import ChannelIssuer
 from bot.fakes.directline import FakeDirectLine
-from bot.teams.adapter import StaticBotTokens
+from bot.fakes.tokens import StaticBotTokens
 from bot.webchat.token import RateLimiter
-from tests.teams.conftest import local_settings, start
+from tests.channels.botframework.conftest import local_settings, start
 
 SECRET = "directline-secret-value-never-shown"
 AUDIENCE = "api://adviser.example.org/11111111-2222-3333-4444-555555555555"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
-from tests.teams.conftest import Running, actions_of, card_text, cards_in
+from tests.channels.botframework.conftest import Running, actions_of, card_text, cards_in
 
 USER = TeamsUser()
 

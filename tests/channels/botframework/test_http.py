@@ -17,9 +17,9 @@ from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from bot.fakes.channel_issuer import ISSUER, ChannelIssuer
 from bot.fakes.connector import FakeConnector
+from bot.fakes.tokens import StaticBotTokens
 from bot.settings import AppType
-from bot.teams.adapter import StaticBotTokens
-from tests.teams.conftest import Running, local_settings, start
+from tests.channels.botframework.conftest import Running, local_settings, start
 
 APP_ID = "00000000-aaaa-4bbb-8ccc-000000000042"
 

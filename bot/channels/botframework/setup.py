@@ -11,6 +11,10 @@ import aiohttp
 from aiohttp import web
 
 from bot import logs
+from bot.channels.botframework.auth import BotTokens, keep_signing_keys_fresh
+from bot.channels.botframework.endpoint import create_adapter, messages_endpoint
+from bot.channels.botframework.handler import AdviserBot
+from bot.channels.botframework.outbound import ConnectorOutbound
 from bot.clock import Clock
 from bot.connector import BotConnectorClient, TokenSource
 from bot.conversation.dialogue import Dialogue
@@ -18,16 +22,8 @@ from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
-from bot.teams.adapter import (
-    AdviserBot,
-    BotTokens,
-    ConnectorOutbound,
-    create_adapter,
-    keep_signing_keys_fresh,
-    messages_endpoint,
-)
 
-log = logging.getLogger("bot.teams")
+log = logging.getLogger("bot.channels.botframework")
 
 
 class ConnectorHolder:

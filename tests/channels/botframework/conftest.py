@@ -15,8 +15,8 @@ from bot.app import FEEDBACK_KEY, create_app
 from bot.clock import FakeClock
 from bot.core import Adviser
 from bot.fakes.connector import FakeConnector, Sent
+from bot.fakes.tokens import StaticBotTokens
 from bot.settings import Settings
-from bot.teams.adapter import StaticBotTokens
 
 
 @dataclass

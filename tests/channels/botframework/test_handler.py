@@ -1,4 +1,4 @@
-"""The handler under botbuilder's TestAdapter: fast checks of the activity plumbing."""
+"""The handler under botbuilder's TestAdapter, replies caught by a recording outbound."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from botbuilder.schema import (
     Mention,
 )
 
+from bot.channels.botframework.activities import person_from_activity
+from bot.channels.botframework.handler import AdviserBot
 from bot.clock import FakeClock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.core.types import Advice, Route
+from bot.fakes.outbound import RecordingOutbound
 from bot.store.feedback import MemoryFeedbackStore
-from bot.teams.adapter import AdviserBot, person_from_activity
 
 
 class NoEscalations:
@@ -48,19 +50,24 @@ def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = No
         max_chars=4000,
         retention_days=30,
     )
-    return AdviserBot(dialogue, typing_delay)
+    return AdviserBot(dialogue, typing_delay, RecordingOutbound())
 
 
 def adapter_for(bot: AdviserBot) -> TestAdapter:
     return TestAdapter(bot.on_turn)
 
 
+def sent(bot: AdviserBot) -> list[Any]:
+    assert isinstance(bot.outbound, RecordingOutbound)
+    return [item for item, _ in bot.outbound.sent]
+
+
 async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
-    adapter = adapter_for(make_bot(adviser))
-    await adapter.send("Can I retweet a Parliament post?")
-    reply = adapter.get_next_activity()
-    assert reply.attachments[0].content_type == "application/vnd.microsoft.card.adaptive"
-    assert adapter.get_next_activity() is None
+    bot = make_bot(adviser)
+    await adapter_for(bot).send("Can I retweet a Parliament post?")
+    [reply] = sent(bot)
+    assert reply.card["type"] == "AdaptiveCard"
+    assert reply.text is None
 
 
 async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) -> None:
@@ -69,17 +76,16 @@ async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) ->
             await asyncio.sleep(0.2)
             return Reply(text="none")
 
-    adapter = adapter_for(make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations()))
-    await adapter.send("my requests")
-    assert adapter.get_next_activity().type == ActivityTypes.typing
-    assert adapter.get_next_activity().text == "none"
+    bot = make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations())
+    await adapter_for(bot).send("my requests")
+    assert sent(bot) == ["typing", Reply(text="none")]
 
 
 async def test_no_typing_when_the_answer_is_quick(adviser: Adviser) -> None:
-    adapter = adapter_for(make_bot(adviser, typing_delay=5.0))
-    await adapter.send("hello")
-    assert adapter.get_next_activity().type == ActivityTypes.message
-    assert adapter.get_next_activity() is None
+    bot = make_bot(adviser, typing_delay=5.0)
+    await adapter_for(bot).send("hello")
+    [reply] = sent(bot)
+    assert isinstance(reply, Reply)
 
 
 async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
@@ -90,7 +96,7 @@ async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
             seen.append(asker.user_id)
             return Reply(text="ok")
 
-    adapter = adapter_for(make_bot(adviser, escalations=Recording()))
+    bot = make_bot(adviser, escalations=Recording())
     activity = Activity(
         type=ActivityTypes.message,
         text="<at>Policy adviser</at> my requests",
@@ -102,8 +108,8 @@ async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
             )
         ],
     )
-    await adapter.send(activity)
-    assert adapter.get_next_activity().text == "ok"
+    await adapter_for(bot).send(activity)
+    assert sent(bot) == [Reply(text="ok")]
     assert seen
 
 
@@ -115,14 +121,15 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
             calls.append((question, advice, route))
             return Reply(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
 
-    adapter = adapter_for(make_bot(adviser, escalations=Recording()))
+    bot = make_bot(adviser, escalations=Recording())
     value: Mapping[str, Any] = {
         "action": "escalation.offer",
         "route": "dcct",
         "question": "Can I use the Parliament logo on my blog?",
     }
-    await adapter.send(Activity(type=ActivityTypes.message, value=value))
-    assert adapter.get_next_activity().attachments
+    await adapter_for(bot).send(Activity(type=ActivityTypes.message, value=value))
+    [reply] = sent(bot)
+    assert reply.card is not None
     [(question, advice, route)] = calls
     assert route is Route.DCCT
     assert advice.entry is not None
@@ -141,9 +148,10 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
 async def test_forged_or_stale_actions_get_a_polite_reply(
     adviser: Adviser, value: dict[str, Any]
 ) -> None:
-    adapter = adapter_for(make_bot(adviser))
-    await adapter.send(Activity(type=ActivityTypes.message, value=value))
-    assert "couldn't act on that button" in adapter.get_next_activity().text
+    bot = make_bot(adviser)
+    await adapter_for(bot).send(Activity(type=ActivityTypes.message, value=value))
+    [reply] = sent(bot)
+    assert "couldn't act on that button" in reply.text
 
 
 def test_tenant_comes_from_channel_data_and_direct_line_ids_give_the_object_id() -> None:
@@ -189,7 +197,7 @@ async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Advise
     adapter = TestAdapter(bot.on_turn)
 
     async def on_error(context: TurnContext, error: Exception) -> None:
-        from bot.teams.adapter import SORRY
+        from bot.conversation.dialogue import SORRY
 
         await context.send_activity(SORRY)
 

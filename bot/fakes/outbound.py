@@ -1,0 +1,24 @@
+"""A recording `Outbound`: what a turn would have sent, in order, for handler tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.conversation.types import Reply
+
+
+@dataclass
+class RecordingOutbound:
+    """Each entry is "typing" or a Reply, with the id of the card it acted on."""
+
+    sent: list[tuple[str | Reply, str | None]] = field(default_factory=list)
+
+    async def typing(self, turn_context: object) -> None:
+        self.sent.append(("typing", None))
+
+    async def send(self, turn_context: object, replies: list[Reply], acted_on: str | None) -> None:
+        self.sent += [(reply, acted_on) for reply in replies]
+
+    @property
+    def replies(self) -> list[Reply]:
+        return [item for item, _ in self.sent if isinstance(item, Reply)]
