@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.core import Advice, Knowledge, Verdict
-
-BADGES = {
-    Verdict.OK: "OK",
-    Verdict.CAUTION: "TAKE CARE",
-    Verdict.NOT_OK: "NOT OK",
-    Verdict.ASK: "ASK FIRST",
-    Verdict.INFO: "POLICY INFO",
-    Verdict.OUT_OF_SCOPE: "NOT MY AREA",
-}
-ROUTE_NAMES = {"line_manager": "your line manager", "dcct": "the DCCT"}
+from bot.conversation.labels import ROUTE_NAMES, VERDICTS
+from bot.core import Advice, Knowledge
 
 
 def render(advice: Advice, knowledge: Knowledge, width: int = 88) -> str:
-    lines = [f"[{BADGES[advice.verdict]}]  (confidence {advice.confidence:.2f})", ""]
+    lines = [f"[{VERDICTS[advice.verdict].terminal}]  (confidence {advice.confidence:.2f})", ""]
     for paragraph in advice.answer.split("\n\n"):
         lines += [*textwrap.wrap(paragraph, width), ""]
     if advice.route.value:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.conversation.labels import ROUTE_BUTTONS, VERDICTS
 from bot.core.explain import reason_line
 from bot.core.types import Advice, Knowledge, Route, Verdict
 
@@ -17,16 +18,6 @@ CARD_VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ESCALATE_VERDICTS = frozenset({Verdict.ASK, Verdict.CAUTION, Verdict.NOT_OK})
 
-# Text and a symbol carry the meaning; colour only reinforces it.
-BADGES: dict[Verdict, tuple[str, str]] = {
-    Verdict.OK: ("✔ OK to post", "good"),
-    Verdict.CAUTION: ("⚠ Take care", "warning"),
-    Verdict.NOT_OK: ("✖ Not OK", "attention"),
-    Verdict.ASK: ("? Ask first", "accent"),
-    Verdict.INFO: ("ℹ Policy info", "emphasis"),
-    Verdict.OUT_OF_SCOPE: ("– Not my area", "emphasis"),
-}
-ROUTE_BUTTONS = {Route.LINE_MANAGER: "Ask my line manager", Route.DCCT: "Ask the DCCT"}
 
 EXAMPLES = (
     "Can I share a Parliament press release on my own LinkedIn?",
@@ -65,7 +56,7 @@ def submit(title: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def badge(verdict: Verdict) -> dict[str, Any]:
-    label, style = BADGES[verdict]
+    label, style, _ = VERDICTS[verdict]
     return {
         "type": "Container",
         "style": style,

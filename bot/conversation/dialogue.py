@@ -16,6 +16,7 @@ from bot import logs
 from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
+from bot.conversation.labels import STALE_BUTTON
 from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.store.feedback import Feedback, FeedbackStore
@@ -117,13 +118,13 @@ class Dialogue:
         if action == "escalation.offer" and question:
             route = escalation_route(data.get("route"))
             if route is None:
-                return [Reply(text=STALE)]
+                return [Reply(text=STALE_BUTTON)]
             advice = self.adviser.advise(question)
             return [await self.escalations.offer(person, question, advice, route)]
         if isinstance(action, str) and action.startswith("escalation."):
             return [await self.escalations.handle(person, data)]
         log.warning("action.unknown", extra=logs.fields(action=str(action)[:40]))
-        return [Reply(text=STALE)]
+        return [Reply(text=STALE_BUTTON)]
 
     async def _feedback(
         self, person: Person, data: Mapping[str, Any], card_id: str | None
@@ -174,8 +175,4 @@ TEAM_WELCOME = (
 SORRY = (
     "Sorry, something went wrong on my side and I couldn't answer. Nothing you sent was "
     "lost; please try again in a minute. If it keeps happening, tell the DCCT."
-)
-STALE = (
-    "Sorry, I couldn't act on that button: it may be from an older version of this "
-    "card. Please ask your question again."
 )

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.cards import BADGES, card, plain, submit, text
+from bot.conversation.cards import card, plain, submit, text
+from bot.conversation.labels import ROUTE_NAMES, verdict_badge
 from bot.core.types import Advice, Route
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OPEN_STATUSES, Status, Ticket
 from bot.escalation.working_hours import LONDON
 
-ROUTE_NAMES = {"line_manager": "your line manager", "dcct": "the DCCT"}
 EXPERT_TITLES = {"line_manager": "Line manager", "dcct": "DCCT"}
 OUTCOMES: dict[str, tuple[str, str]] = {
     "approve": ("✔ OK to post", "good"),
@@ -32,7 +32,6 @@ STATUS_WORDS = {
     Status.CANCELLED: "withdrawn",
     Status.FAILED: "could not be delivered",
 }
-MAX_QUESTION = 4000
 MAX_ANSWER = 2000
 
 
@@ -52,13 +51,13 @@ def _input(ident: str, label: str, value: str = "", max_length: int = MAX_ANSWER
 
 
 def _verdict_line(verdict: str, clauses: str) -> dict[str, Any]:
-    label = next((lbl for v, (lbl, _) in BADGES.items() if v.value == verdict), verdict)
+    label = verdict_badge(verdict)
     cited = f" (clauses {clauses.replace(',', ', ')})" if clauses else ""
     return text(f"The adviser said: **{label}**{cited}", isSubtle=True)
 
 
 def preview_card(
-    asker_name: str, question: str, advice: Advice, route: Route, offer_id: str
+    asker_name: str, question: str, advice: Advice, route: Route, offer_id: str, max_chars: int
 ) -> dict[str, Any]:
     """Exactly what would be sent, with consent, an editable question, switch and cancel."""
     other = Route.DCCT if route is Route.LINE_MANAGER else Route.LINE_MANAGER
@@ -70,7 +69,7 @@ def preview_card(
             "until you tick the box and press **Send request**."
         ),
         text(f"**From:** {plain(asker_name or 'you')}"),
-        _input("question", "Your question", question[:MAX_QUESTION], MAX_QUESTION),
+        _input("question", "Your question", question[:max_chars], max_chars),
         _verdict_line(advice.verdict.value, clauses),
         {
             "type": "Input.Toggle",

@@ -19,6 +19,7 @@ from bot import logs
 from bot.clock import Clock
 from bot.connector import RETRY_STATUSES, BotConnectorClient, ConnectorError
 from bot.conversation.cards import CONTENT_TYPE, notice_card
+from bot.conversation.labels import ROUTE_NAMES
 from bot.escalation import cards
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore, address
@@ -324,7 +325,7 @@ def _card_activity(content: dict[str, Any]) -> dict[str, Any]:
 
 
 def _notice(ticket: Ticket, event: str) -> str:
-    who = ticket.expert_name or cards.ROUTE_NAMES.get(ticket.route, "")
+    who = ticket.expert_name or ROUTE_NAMES.get(ticket.route, "")
     messages = {
         "sent": f"Delivered to {who}. I'll bring you their answer here.",
         "sent_by_mail": "Teams delivery to the DCCT is not available, so your request was "

@@ -16,6 +16,7 @@ from bot import logs
 from bot.clock import Clock
 from bot.conversation.cards import notice_card
 from bot.conversation.escalation_port import escalation_route
+from bot.conversation.labels import ROUTE_NAMES, STALE_BUTTON
 from bot.conversation.types import Person, Reply
 from bot.core.types import Advice, Route
 from bot.escalation import cards
@@ -24,10 +25,6 @@ from bot.escalation.tickets import OPEN_STATUSES, OutboxItem, Status, Ticket, Ti
 
 log = logging.getLogger("bot.escalation")
 
-STALE = (
-    "Sorry, I couldn't act on that button: it may be from an older card. "
-    "Type **my requests** to see your requests."
-)
 NOT_YOURS = (
     "Only the person this request was sent to can answer or close it "
     "(the asker's line manager, or a member of the DCCT team)."
@@ -80,14 +77,16 @@ class EscalationService:
                 "Teams or on the intranet page, or ask your line manager or the DCCT directly."
             )
         offer_id = secrets.token_urlsafe(9)
-        return Reply(card=cards.preview_card(asker.name, question, advice, route, offer_id))
+        return Reply(
+            card=cards.preview_card(asker.name, question, advice, route, offer_id, self.max_chars)
+        )
 
     async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Reply:
         route = escalation_route(data.get("route"))
         question = data.get("question")
         offer_id = data.get("offer")
         if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         if not isinstance(question, str) or not question.strip():
             return Reply(
                 text="Your question is empty. Type it in the box, then press Send request."
@@ -122,7 +121,7 @@ class EscalationService:
             extra=logs.fields(ticket=ticket.id, route=route.value, chars=len(question)),
         )
         self.wake()
-        who = cards.ROUTE_NAMES[ticket.route]
+        who = ROUTE_NAMES[ticket.route]
         return Reply(
             replace=notice_card(
                 f"Request #{ticket.id} is on its way to {who}. I'll tell you here when it "
@@ -149,17 +148,17 @@ class EscalationService:
             "escalation.withdraw": ("asker", self._withdraw),
         }
         if not isinstance(action, str) or action not in handlers:
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         purpose, handler = handlers[action]
         ticket_id = data.get("ticket")
         if not isinstance(ticket_id, int) or not self.signer.verify(
             ticket_id, purpose, data.get("sig")
         ):
             log.warning("escalation.bad_signature", extra=logs.fields(action=action))
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         ticket = await self.store.get(ticket_id)
         if ticket is None:
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         try:
             allowed = (
                 await self._may_answer(actor, ticket)
@@ -170,7 +169,7 @@ class EscalationService:
             return Reply(text=MEMBERSHIP_UNKNOWN)
         if not allowed:
             log.warning("escalation.refused", extra=logs.fields(action=action, ticket=ticket.id))
-            return Reply(text=NOT_YOURS if purpose == "expert" else STALE)
+            return Reply(text=NOT_YOURS if purpose == "expert" else STALE_BUTTON)
         return await handler(actor, ticket, data)
 
     # --- the expert -----------------------------------------------------------------
@@ -191,7 +190,7 @@ class EscalationService:
     async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         outcome = data.get("outcome")
         if outcome not in cards.OUTCOMES:
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         answer = data.get("answer")
         answer = answer.strip()[: cards.MAX_ANSWER] if isinstance(answer, str) else ""
         if outcome == "reply" and not answer:
@@ -254,7 +253,7 @@ class EscalationService:
     async def _already(self, ticket_id: int) -> Reply:
         current = await self.store.get(ticket_id)
         if current is None:
-            return Reply(text=STALE)
+            return Reply(text=STALE_BUTTON)
         who = current.answered_by or current.taken_by or "someone else"
         return Reply(
             replace=cards.request_card(current, self.signer),
@@ -293,7 +292,7 @@ class EscalationService:
         if updated is None:
             return Reply(text="That request is still open; your follow-up was not sent.")
         self.wake()
-        who = updated.expert_name or cards.ROUTE_NAMES[updated.route]
+        who = updated.expert_name or ROUTE_NAMES[updated.route]
         return Reply(text=f"Your follow-up to request #{ticket.id} is on its way to {who}.")
 
     async def _withdraw(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:

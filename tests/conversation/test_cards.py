@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from bot.conversation import cards
+from bot.conversation.labels import VERDICTS
 from bot.core import Adviser
 from bot.core.types import Verdict
 from tests.conftest import ROOT
@@ -51,10 +52,10 @@ def test_welcome_and_notice_cards_are_valid() -> None:
 
 def test_badges_carry_text_not_just_colour() -> None:
     for verdict in Verdict:
-        label, style = cards.BADGES[verdict]
+        label, style, _ = VERDICTS[verdict]
         assert any(ch.isalpha() for ch in label)
         assert style in {"good", "warning", "attention", "accent", "emphasis"}
-    assert len({label for label, _ in cards.BADGES.values()}) == len(Verdict)
+    assert len({label.badge for label in VERDICTS.values()}) == len(Verdict)
 
 
 def test_plain_escapes_markdown_and_drops_control_characters() -> None:

@@ -25,6 +25,7 @@ from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.core.types import Advice, Route
 from bot.fakes.outbound import RecordingOutbound
+from bot.settings import Settings
 from bot.store.feedback import MemoryFeedbackStore
 
 
@@ -47,7 +48,7 @@ def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = No
         MemoryFeedbackStore(),
         escalations or NoEscalations(),
         FakeClock(),
-        max_chars=4000,
+        max_chars=Settings().max_message_chars,
         retention_days=30,
     )
     return AdviserBot(dialogue, typing_delay, RecordingOutbound())
