@@ -23,12 +23,13 @@ from pathlib import Path
 import aiohttp
 
 from bot.clock import SystemClock
-from bot.connector import BotConnectorClient, RetryPolicy
+from bot.connector import BotConnectorClient
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OutboxItem, SqliteTicketStore, Status, Ticket
 from bot.escalation.worker import OutboxWorker, Reminders
 from bot.fakes.connector import FakeConnector
+from bot.http import RetryPolicy
 from bot.store.database import Database
 
 TARGET = 50.0

@@ -7,8 +7,9 @@ import time
 import aiohttp
 import pytest
 
-from bot.connector import BotConnectorClient, ConnectorError, RetryPolicy
+from bot.connector import BotConnectorClient
 from bot.fakes.connector import FakeConnector
+from bot.http import RetryPolicy, ServiceError
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 
@@ -44,11 +45,11 @@ async def test_retries_give_up_with_a_typed_error_and_4xx_is_not_retried() -> No
     async with FakeConnector() as connector, aiohttp.ClientSession() as http:
         client = BotConnectorClient(http, token, FAST)
         connector.fail_next(503, times=3)
-        with pytest.raises(ConnectorError) as failure:
+        with pytest.raises(ServiceError) as failure:
             await client.send(connector.service_url, "c1", {"type": "message"})
         assert failure.value.status == 503
         connector.fail_next(403, times=1)
-        with pytest.raises(ConnectorError) as forbidden:
+        with pytest.raises(ServiceError) as forbidden:
             await client.send(connector.service_url, "c1", {"type": "message"})
         assert forbidden.value.status == 403
         await client.send(connector.service_url, "c1", {"type": "message"})

@@ -13,18 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from bot import logs
 from bot.clock import Clock
-from bot.connector import RETRY_STATUSES, BotConnectorClient, ConnectorError
+from bot.connector import BotConnectorClient
 from bot.conversation.cards import CONTENT_TYPE, notice_card
 from bot.conversation.labels import ROUTE_NAMES
 from bot.escalation import cards
 from bot.escalation.signing import CardSigner
 from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore, address
-from bot.graph.client import Directory, DirectoryUser, GraphError
+from bot.graph.client import Directory, DirectoryUser
 from bot.graph.tokens import TokenError
+from bot.http import ServiceError, TransportError
 
 log = logging.getLogger("bot.escalation.delivery")
 
@@ -96,15 +95,11 @@ class Deliveries:
                 await self._expert_card(ticket, row.kind, row.payload)
             else:
                 raise CannotDeliverError(f"unknown outbox kind {row.kind!r}")
-        except ConnectorError as exc:
-            if exc.status in RETRY_STATUSES or exc.status >= 500:
-                raise RetryLaterError(f"bot connector {exc.status}", exc.retry_after) from exc
-            raise CannotDeliverError(f"bot connector {exc.status} {exc.code}") from exc
-        except GraphError as exc:
+        except ServiceError as exc:
             if exc.transient:
-                raise RetryLaterError(f"graph {exc.status}", exc.retry_after) from exc
-            raise CannotDeliverError(f"graph {exc.status} {exc.code}") from exc
-        except (aiohttp.ClientError, TimeoutError, TokenError) as exc:
+                raise RetryLaterError(f"{exc.service} {exc.status}", exc.retry_after) from exc
+            raise CannotDeliverError(f"{exc.service} {exc.status} {exc.code}") from exc
+        except (TransportError, TimeoutError, TokenError) as exc:
             raise RetryLaterError(type(exc).__name__) from exc
 
     async def failed(self, row: OutboxRow, reason: str) -> None:
@@ -146,7 +141,7 @@ class Deliveries:
             return
         try:
             conversation = await self._personal_chat(ticket, manager, directory)
-        except ConnectorError as exc:
+        except ServiceError as exc:
             if exc.status in (403, 404):  # not installed for them, or not a Teams user
                 await self._reroute(ticket, "manager_unreachable")
                 return
@@ -159,7 +154,7 @@ class Deliveries:
         if self.config.catalog_app_id:
             try:
                 await directory.install_app(manager.id, self.config.catalog_app_id)
-            except GraphError as exc:
+            except ServiceError as exc:
                 if exc.transient:
                     raise
                 # Blocked by policy or no licence: the conversation may still work if

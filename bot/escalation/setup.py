@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot import logs
 from bot.clock import Clock
-from bot.connector import BotConnectorClient, RetryPolicy
+from bot.connector import BotConnectorClient
 from bot.conversation.types import Person
 from bot.core import Adviser
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
@@ -24,6 +24,7 @@ from bot.escalation.tickets import SqliteTicketStore
 from bot.escalation.worker import OutboxWorker, Reminders
 from bot.graph.client import Directory, GraphClient
 from bot.graph.tokens import MsalGraphTokens
+from bot.http import RetryPolicy
 from bot.settings import AppType, Settings
 from bot.store.database import Database
 from bot.store.retention import Purge

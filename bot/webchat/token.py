@@ -22,6 +22,7 @@ import jwt
 from aiohttp import web
 
 from bot import logs
+from bot.http import HttpError, RetryPolicy, ServiceClient
 
 log = logging.getLogger("bot.webchat")
 MAX_BODY = 8 * 1024
@@ -68,18 +69,21 @@ class EntraTokenValidator:
         return Caller(str(claims["oid"]), str(claims.get("name") or ""))
 
 
-class DirectLineTokenError(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"Direct Line answered {status}")
-        self.status = status
+async def _no_token() -> None:
+    return None  # every call names its own bearer: the secret, or the token to refresh
 
 
-class DirectLineTokenService:
-    """Direct Line 3.0 `tokens/generate`, authorised with the channel secret."""
+class DirectLineTokenService(ServiceClient):
+    """Direct Line 3.0 `tokens/generate`, authorised with the channel secret.
+
+    Not retried: the browser asking for a token retries on its own, and a slow token is
+    worse than a quick 502.
+    """
+
+    SERVICE = "Direct Line"
 
     def __init__(self, session: aiohttp.ClientSession, endpoint: str, secret: str) -> None:
-        self.session = session
-        self.endpoint = endpoint.rstrip("/")
+        super().__init__(session, endpoint, _no_token, RetryPolicy(attempts=1))
         self._secret = secret
 
     async def generate(self, user_id: str, name: str) -> dict[str, Any]:
@@ -91,13 +95,8 @@ class DirectLineTokenService:
         return await self._post("tokens/refresh", token, None)
 
     async def _post(self, path: str, bearer: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {bearer}"}
-        url = f"{self.endpoint}/{path}"
-        async with self.session.post(url, json=body, headers=headers) as response:
-            if response.status >= 300:
-                raise DirectLineTokenError(response.status)
-            result: dict[str, Any] = await response.json()
-            return result
+        result = await self.request("POST", path, json=body, bearer=bearer)
+        return result if isinstance(result, dict) else {}
 
 
 class RateLimiter:
@@ -147,7 +146,7 @@ def token_endpoint(
                 issued = await tokens().refresh(current)
             else:
                 issued = await tokens().generate(user_id, caller.name)
-        except (DirectLineTokenError, aiohttp.ClientError, TimeoutError) as exc:
+        except HttpError as exc:
             log.error("webchat.directline_failed", extra=logs.fields(error=str(exc)))
             return _error(502, "directline_unavailable", "The chat service is unavailable.")
         log.info("webchat.token_issued", extra=logs.fields(expires_in=issued.get("expires_in")))

@@ -10,8 +10,9 @@ import pytest
 
 from bot.fakes.graph import FakeGraph, FakeUser
 from bot.fakes.identity import FakeIdentity
-from bot.graph.client import GraphClient, GraphError
+from bot.graph.client import GraphClient
 from bot.graph.tokens import MsalGraphTokens, TokenError
+from bot.http import ServiceError
 
 CLIENT, SECRET = "app-1", "s3cret-value"
 
@@ -75,7 +76,7 @@ async def test_429_retry_after_is_honoured_then_long_waits_are_handed_back(graph
     assert await client.manager("ceo") is None
     assert time.perf_counter() - started >= 1.0
     fake.fail_next(429, retry_after=120)
-    with pytest.raises(GraphError) as failure:
+    with pytest.raises(ServiceError) as failure:
         await client.manager("ceo")
     assert (failure.value.status, failure.value.retry_after) == (429, 120.0)
     assert failure.value.transient

@@ -31,7 +31,7 @@ from botframework.connector.auth import (
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from bot import logs
-from bot.connector import TokenSource
+from bot.http import TokenSource
 from bot.settings import AppType, Settings
 
 log = logging.getLogger("bot.channels.botframework")

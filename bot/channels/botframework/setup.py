@@ -16,10 +16,11 @@ from bot.channels.botframework.endpoint import create_adapter, messages_endpoint
 from bot.channels.botframework.handler import AdviserBot
 from bot.channels.botframework.outbound import ConnectorOutbound
 from bot.clock import Clock
-from bot.connector import BotConnectorClient, TokenSource
+from bot.connector import BotConnectorClient
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
+from bot.http import TokenSource
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
 

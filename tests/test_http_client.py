@@ -1,0 +1,43 @@
+"""bot/http.py: the one Retry-After parser, backoff and error hierarchy."""
+
+from __future__ import annotations
+
+import socket
+
+import aiohttp
+import pytest
+
+from bot.http import HttpError, RetryPolicy, ServiceClient, TransportError, parse_retry_after
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [(None, None), ("", None), ("3", 3.0), ("-2", 0.0), ("Wed, 21 Oct 2026 07:28:00 GMT", None)],
+)
+def test_retry_after_is_seconds_or_nothing(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header) == seconds
+
+
+def test_backoff_doubles_honours_retry_after_and_stops_at_the_last_attempt() -> None:
+    policy = RetryPolicy(attempts=3, base_delay=1.0, max_delay=10.0, jitter=False)
+    assert [policy.delay(n, None) for n in range(3)] == [1.0, 2.0, None]
+    assert policy.delay(0, 60.0) == 10.0  # capped
+    handing_back = RetryPolicy(attempts=3, max_delay=10.0, hand_back_after=10.0)
+    assert handing_back.delay(0, 10.0) == 10.0
+    assert handing_back.delay(0, 11.0) is None  # the caller schedules it instead
+
+
+async def no_token() -> None:
+    return None
+
+
+async def test_a_refused_connection_is_a_transient_transport_error() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with aiohttp.ClientSession() as session:
+        client = ServiceClient(session, f"http://127.0.0.1:{port}", no_token, RetryPolicy())
+        with pytest.raises(TransportError) as failure:
+            await client.request("GET", "/anything")
+    assert isinstance(failure.value, HttpError)
+    assert failure.value.transient
