@@ -16,6 +16,7 @@ from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
 from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
+from bot.http import SharedSession
 from bot.settings import Settings
 from bot.store.database import Database
 from bot.store.feedback import SqliteFeedbackStore
@@ -30,6 +31,7 @@ DATABASE_KEY = web.AppKey("database", Database)
 FEEDBACK_KEY = web.AppKey("feedback", SqliteFeedbackStore)
 PURGES_KEY = web.AppKey("purges", dict[str, Purge])
 ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
+HTTP_KEY = web.AppKey("http", SharedSession)
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -75,7 +77,9 @@ async def create_app(
     app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
     tokens = bot_tokens or MsalBotTokens(settings)
-    connector = ConnectorHolder(bot_token_source(settings, tokens))
+    http = SharedSession()
+    app[HTTP_KEY] = http
+    connector = ConnectorHolder(bot_token_source(settings, tokens), http)
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
         await feedback.open()
@@ -93,12 +97,14 @@ async def create_app(
         await database.close()
 
     app.cleanup_ctx.append(storage)  # first in, last out: the database outlives its users
+    app.cleanup_ctx.append(http.lifetime)  # and the one HTTP session outlives its users
     if escalations is None:
         parts = setup_escalation(
             settings,
             adviser,
             database=database,
             connector=connector,
+            http=http,
             clock=clock,
             purges=purges,
             directory=directory,
@@ -118,6 +124,6 @@ async def create_app(
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     if settings.directline_secret:
-        setup_webchat_tokens(app, settings)
-    setup_local_chat(app, settings)
+        setup_webchat_tokens(app, settings, http)
+    setup_local_chat(app, settings, http)
     return app

@@ -12,17 +12,43 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from bot import logs
 
 log = logging.getLogger("bot.http")
 
 TokenSource = Callable[[], Awaitable[str | None]]  # None: send no Authorization header
+
+
+class SharedSession:
+    """The app's one `ClientSession`, which exists only while the app runs.
+
+    `lifetime` is a cleanup context added before every user of it, so it opens first
+    and closes last; clients ask for the session per call (`shared()`), never keep it.
+    """
+
+    TIMEOUT_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def __call__(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the app is not running: no HTTP session")
+        return self._session
+
+    async def lifetime(self, app: web.Application) -> AsyncIterator[None]:
+        timeout = aiohttp.ClientTimeout(total=self.TIMEOUT_SECONDS)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self._session = session
+            yield
+            self._session = None
 
 
 class HttpError(Exception):
@@ -114,6 +140,7 @@ class ServiceClient:
 
     SERVICE = "service"
     RETRY_STATUSES: frozenset[int] = frozenset({429, 502, 503, 504})
+    TIMEOUT_SECONDS: float | None = None  # None: the shared session's
 
     def __init__(
         self,
@@ -126,6 +153,9 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.retry = retry
+        self._timeout = aiohttp.ClientTimeout(
+            total=self.TIMEOUT_SECONDS or SharedSession.TIMEOUT_SECONDS
+        )
 
     def is_transient(self, status: int) -> bool:
         """Whether an error status is worth trying again later (after this call)."""
@@ -153,7 +183,7 @@ class ServiceClient:
             error: HttpError
             try:
                 async with self.session.request(
-                    method, url, json=json, params=params, headers=headers
+                    method, url, json=json, params=params, headers=headers, timeout=self._timeout
                 ) as resp:
                     if resp.status < 300:
                         if resp.content_type == "application/json":

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from bot.app import HTTP_KEY, create_app
+from bot.core import Adviser
 from bot.http import HttpError, RetryPolicy, ServiceClient, TransportError, parse_retry_after
+from bot.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -41,3 +46,17 @@ async def test_a_refused_connection_is_a_transient_transport_error() -> None:
             await client.request("GET", "/anything")
     assert isinstance(failure.value, HttpError)
     assert failure.value.transient
+
+
+async def test_the_app_owns_one_session_for_as_long_as_it_runs(
+    adviser: Adviser, tmp_path: Path
+) -> None:
+    app = await create_app(Settings(database_path=tmp_path / "bot.sqlite3"), adviser)
+    with pytest.raises(RuntimeError, match="not running"):
+        app[HTTP_KEY]()
+    runner = web.AppRunner(app)
+    await runner.setup()
+    session = app[HTTP_KEY]()
+    assert not session.closed
+    await runner.cleanup()
+    assert session.closed

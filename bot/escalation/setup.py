@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import aiohttp
 from aiohttp import web
 
 from bot import logs
@@ -24,7 +22,7 @@ from bot.escalation.tickets import SqliteTicketStore
 from bot.escalation.worker import OutboxWorker, Reminders
 from bot.graph.client import Directory, GraphClient
 from bot.graph.tokens import MsalGraphTokens
-from bot.http import RetryPolicy
+from bot.http import RetryPolicy, SharedSession
 from bot.settings import AppType, Settings
 from bot.store.database import Database
 from bot.store.retention import Purge
@@ -91,11 +89,12 @@ def setup_escalation(
     *,
     database: Database,
     connector: Callable[[], BotConnectorClient],
+    http: SharedSession,
     clock: Clock,
     purges: dict[str, Purge],
     directory: Directory | None = None,
 ) -> EscalationParts:
-    """Build the parts now; the Graph session and worker start with `lifecycle`.
+    """Build the parts now; the worker starts with `lifecycle`, Graph calls use `http`.
 
     `directory` replaces Graph (tests); otherwise Graph is used when credentials exist,
     and with none (local mode) the asker's own chat stands in for the expert.
@@ -107,7 +106,12 @@ def setup_escalation(
         else CardSigner.ephemeral()
     )
     tokens = None if directory is not None else graph_tokens(settings)
-    current: dict[str, Directory | None] = {"directory": directory}
+
+    def current_directory() -> Directory | None:
+        if directory is not None or tokens is None:
+            return directory
+        return GraphClient(http(), settings.graph_base_url, tokens.token)
+
     dcct = DcctRoute(
         service_url=settings.dcct_service_url,
         team_id=settings.dcct_team_id,
@@ -126,7 +130,7 @@ def setup_escalation(
         signer,
         clock,
         one_attempt,
-        lambda: current["directory"],
+        current_directory,
         DeliveryConfig(dcct, settings.teams_app_catalog_id),
     )
     worker = OutboxWorker(
@@ -151,20 +155,14 @@ def setup_escalation(
     purges["tickets"] = store.purge_closed_before
 
     async def running(app: web.Application) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            if tokens is not None:
-                session = await stack.enter_async_context(
-                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-                )
-                current["directory"] = GraphClient(session, settings.graph_base_url, tokens.token)
-            mode = "graph" if tokens else ("custom" if directory else "local stand-in")
-            log.info("escalation.ready", extra=logs.fields(directory=mode))
-            task = asyncio.create_task(worker.run())
-            yield
-            await worker.stop()
-            try:
-                await asyncio.wait_for(task, timeout=10)
-            except TimeoutError:
-                log.warning("escalation.worker_stop_timeout")  # its row stays in `sending`
+        mode = "graph" if tokens else ("custom" if directory else "local stand-in")
+        log.info("escalation.ready", extra=logs.fields(directory=mode))
+        task = asyncio.create_task(worker.run())
+        yield
+        await worker.stop()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:
+            log.warning("escalation.worker_stop_timeout")  # its row stays in `sending`
 
     return EscalationParts(service, worker, store, running)

@@ -22,7 +22,6 @@ import itertools
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import logs
+from bot.http import SharedSession
 
 log = logging.getLogger("bot.webchat.local")
 
@@ -38,6 +38,8 @@ BOT = {"id": "local-adviser-bot", "name": "Policy adviser", "role": "bot"}
 CONNECTOR_PREFIX = "/directline-local"
 MAX_ACTIVITIES = 500  # per conversation: a local session, not an archive
 TOKEN_SECONDS = 1800
+# Forwarding runs the bot's whole turn behind /api/messages: allow more than a call.
+FORWARD_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
 @dataclass
@@ -50,11 +52,11 @@ class Conversation:
 
 
 class LocalDirectLine:
-    def __init__(self) -> None:
+    def __init__(self, http: SharedSession) -> None:
         self.tokens: dict[str, dict[str, str]] = {}  # token -> user, before a conversation
         self.conversations: dict[str, Conversation] = {}
         self._ids = itertools.count(1)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = http
 
     def issue_token(self, user_id: str, name: str) -> dict[str, Any]:
         token = secrets.token_urlsafe(24)
@@ -73,13 +75,6 @@ class LocalDirectLine:
         app.router.add_post(f"{connector}/activities/{{aid}}", self._from_bot)
         app.router.add_put(f"{connector}/activities/{{aid}}", self._from_bot)
         app.router.add_get(f"{connector}/members", self._members)
-        app.cleanup_ctx.append(self._client)
-
-    async def _client(self, app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-            self._session = session
-            yield
-            self._session = None
 
     # --- the Web Chat side -------------------------------------------------------------
 
@@ -164,11 +159,12 @@ class LocalDirectLine:
         """To the bot, in order per conversation, as the Direct Line channel would."""
         async with conversation.forwarding:
             try:
-                assert self._session is not None
-                async with self._session.post(url, json=activity) as response:
+                async with self._http().post(
+                    url, json=activity, timeout=FORWARD_TIMEOUT
+                ) as response:
                     await response.read()
                     failed = response.status >= 300
-            except (aiohttp.ClientError, TimeoutError, AssertionError):
+            except (aiohttp.ClientError, TimeoutError, RuntimeError):  # RuntimeError: stopping
                 failed = True
             if failed:
                 log.error(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.http import SharedSession
 from bot.settings import Settings
 from bot.webchat.local_directline import LocalDirectLine
 
@@ -24,10 +25,12 @@ MISSING_CLIENT = (
 )
 
 
-def setup_local_chat(app: web.Application, settings: Settings) -> LocalDirectLine | None:
+def setup_local_chat(
+    app: web.Application, settings: Settings, http: SharedSession
+) -> LocalDirectLine | None:
     if not settings.local_mode:
         return None  # production web chat is the SharePoint web part and Azure Direct Line
-    directline = LocalDirectLine()
+    directline = LocalDirectLine(http)
     directline.mount(app)
 
     async def page(request: web.Request) -> web.StreamResponse:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import aiohttp
 from aiohttp import web
 
+from bot.http import SharedSession
 from bot.settings import Settings
 from bot.webchat.token import (
     DirectLineTokenService,
@@ -21,23 +19,19 @@ def _listed(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def setup_webchat_tokens(app: web.Application, settings: Settings) -> None:
+def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedSession) -> None:
     validator = EntraTokenValidator(
         settings.webchat_jwks_url,
         _listed(settings.webchat_api_audience),
         _listed(settings.webchat_token_issuer),
     )
     limiter = RateLimiter(settings.webchat_tokens_per_minute)
-    holder: dict[str, DirectLineTokenService] = {}
 
-    async def session(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
-            holder["tokens"] = DirectLineTokenService(
-                http, settings.directline_endpoint, settings.directline_secret
-            )
-            yield
+    def tokens() -> DirectLineTokenService:
+        return DirectLineTokenService(
+            http(), settings.directline_endpoint, settings.directline_secret
+        )
 
-    app.cleanup_ctx.append(session)
     origins = frozenset(
         o.strip().rstrip("/") for o in settings.webchat_allowed_origins.split(",") if o.strip()
     )
@@ -45,8 +39,6 @@ def setup_webchat_tokens(app: web.Application, settings: Settings) -> None:
         ("/api/directline/token", False),
         ("/api/directline/token/refresh", True),
     ):
-        handler = with_cors(
-            token_endpoint(validator, lambda: holder["tokens"], limiter, refresh=refresh), origins
-        )
+        handler = with_cors(token_endpoint(validator, tokens, limiter, refresh=refresh), origins)
         app.router.add_post(path, handler)
         app.router.add_route("OPTIONS", path, handler)

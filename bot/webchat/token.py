@@ -81,6 +81,7 @@ class DirectLineTokenService(ServiceClient):
     """
 
     SERVICE = "Direct Line"
+    TIMEOUT_SECONDS = 15.0  # a browser is waiting
 
     def __init__(self, session: aiohttp.ClientSession, endpoint: str, secret: str) -> None:
         super().__init__(session, endpoint, _no_token, RetryPolicy(attempts=1))

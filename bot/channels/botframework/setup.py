@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import aiohttp
 from aiohttp import web
 
 from bot import logs
@@ -20,7 +19,7 @@ from bot.connector import BotConnectorClient
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
-from bot.http import TokenSource
+from bot.http import SharedSession, TokenSource
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
 
@@ -28,16 +27,14 @@ log = logging.getLogger("bot.channels.botframework")
 
 
 class ConnectorHolder:
-    """The Bot Connector client, which exists only while the app runs (it owns a session)."""
+    """The Bot Connector client over the app's shared session (only while it runs)."""
 
-    def __init__(self, token: TokenSource) -> None:
+    def __init__(self, token: TokenSource, http: SharedSession) -> None:
         self.token = token
-        self.client: BotConnectorClient | None = None
+        self.http = http
 
     def __call__(self) -> BotConnectorClient:
-        if self.client is None:
-            raise RuntimeError("the app is not running: no Bot Connector session")
-        return self.client
+        return BotConnectorClient(self.http(), self.token)
 
 
 DIALOGUE_KEY = web.AppKey("dialogue", Dialogue)
@@ -78,11 +75,8 @@ def setup_bot(
         keys = (
             None if settings.local_mode else asyncio.create_task(keep_signing_keys_fresh(settings))
         )
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            connector.client = BotConnectorClient(session, connector.token)
-            log.info("bot.ready", extra=logs.fields(endpoint="/api/messages", mode=mode))
-            yield
-            connector.client = None
+        log.info("bot.ready", extra=logs.fields(endpoint="/api/messages", mode=mode))
+        yield
         if keys is not None:
             keys.cancel()
             with contextlib.suppress(asyncio.CancelledError):
