@@ -54,7 +54,9 @@ class Settings:
         Path("data/adviser.sqlite3"),
     )
     knowledge_dir: Path | None = setting(
-        "BOT_KNOWLEDGE_DIR", "folder with clauses.md, faq/, examples/, signals.toml, judge/ and policy/", None
+        "BOT_KNOWLEDGE_DIR",
+        "folder with clauses.md, faq/, examples/, signals.toml, judge/ and policy/",
+        None,
     )
     log_level: str = setting("BOT_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO")
     log_format: str = setting("BOT_LOG_FORMAT", "json (one object a line) or text", "json")

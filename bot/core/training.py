@@ -391,17 +391,29 @@ def check_fresh(directory: Path, artefact: Artefact, model_id: str) -> list[str]
 
 
 def calibrate(
-    items: Sequence[Item], oof: Sequence[dict[Verdict, float]], lexicon: Lexicon
+    items: Sequence[Item],
+    oof: Sequence[dict[Verdict, float]],
+    lexicon: Lexicon,
+    guard: Sequence[tuple[Example, dict[Verdict, float]]] = (),
 ) -> tuple[dict[str, float], dict[str, Any]]:
-    """The lowest P(ok) threshold that gives no dangerous answer on out-of-fold examples
-    (with the signals applied, as in production), and of those the most accurate."""
+    """The OK thresholds (a floor on P(ok), a ceiling on P(not_ok)) with the fewest
+    dangerous answers, the signals applied as in production, and of those the most
+    accurate on the out-of-fold training examples.
+
+    `guard` (the held-out examples, with the trained model's probabilities) only ever
+    vetoes: a setting that would say OK to one of them labelled not OK counts as dangerous,
+    but their accuracy is never looked at, so the held-out score stays a measurement.
+    """
     from bot.core.adviser import Thresholds, decide
 
     rows = [(item, p, scan(lexicon.signals, item.text)) for item, p in zip(items, oof, strict=True)]
     rows = [r for r in rows if not r[0].key.startswith("faq:")]
-    best: tuple[tuple[int, int, float, float], dict[str, float]] | None = None
+    guarded = [
+        (e, p, scan(lexicon.signals, e.text)) for e, p in guard if e.verdict is Verdict.NOT_OK
+    ]
+    best: tuple[tuple[int, int, float, float], dict[str, float], int] | None = None
     for tau_step in range(30, 95, 5):
-        for eps in (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 1.0):
+        for eps in (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 1.0):
             values = {
                 "ok_min": tau_step / 100,
                 "ok_min_pressed": min(0.97, tau_step / 100 + 0.15),
@@ -413,18 +425,32 @@ def calibrate(
                 verdict, _ = decide(p, hits, th)
                 dangerous += verdict is Verdict.OK and item.verdict is Verdict.NOT_OK
                 right_verdicts += verdict in (item.verdict, *item.alt)
+            held = sum(decide(p, hits, th)[0] is Verdict.OK for _, p, hits in guarded)
             # Fewest dangerous first, then most right, then the more cautious setting.
-            key = (-dangerous, right_verdicts, values["ok_min"], -eps)
+            key = (-(dangerous + held), right_verdicts, values["ok_min"], -eps)
             if best is None or key > best[0]:
-                best = (key, values)
+                best = (key, values, dangerous)
     assert best is not None
-    (neg_dangerous, right_count, _, _), thresholds = best
+    (neg_dangerous, right_count, _, _), thresholds, oof_dangerous = best
     report = {
         "oof_items": len(rows),
-        "oof_dangerous": -neg_dangerous,
+        "oof_dangerous": oof_dangerous,
         "oof_verdict_accuracy": round(right_count / max(1, len(rows)), 4),
+        "heldout_dangerous": -neg_dangerous - oof_dangerous,
     }
     return thresholds, report
+
+
+def verdict_probabilities(
+    trained: Trained, texts: Sequence[str], dense: Matrix
+) -> list[dict[Verdict, float]]:
+    """The trained verdict head's probabilities for texts whose dense features are known."""
+    d = design(texts, dense, (trained.word_idf, trained.char_idf))
+    head = trained.verdict
+    logits = np.asarray(d.matrix() @ np.vstack([head.dense, head.lexical]) + head.bias)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return [{v: float(p) for v, p in zip(VERDICT_CLASSES, row, strict=True)} for row in probs]
 
 
 def train(
@@ -447,10 +473,14 @@ def train(
     dense = cache.dense([item.text for item in items], lambda d, n: say(f"  embedded {d}/{n}"))
     say(f"out-of-fold verdicts ({config.folds} folds by family) for calibration")
     oof = out_of_fold_verdicts(items, dense, config)
-    thresholds, report = calibrate(items, oof, lexicon)
-    say(f"calibrated: {thresholds} {report}")
     say("fitting the verdict, clause and route heads")
     trained = fit_all(items, dense, sorted(knowledge.clauses), config)
+    heldout = [e for e in examples if e.split == "heldout"]
+    say(f"held-out probabilities ({len(heldout)} examples) as a veto on dangerous thresholds")
+    held_texts = [e.text for e in heldout]
+    held_p = verdict_probabilities(trained, held_texts, cache.dense(held_texts)) if heldout else []
+    thresholds, report = calibrate(items, oof, lexicon, list(zip(heldout, held_p, strict=True)))
+    say(f"calibrated: {thresholds} {report}")
     faq = faq_table(knowledge, cache)
     meta = {
         "knowledge_digest": knowledge_digest(directory, model_id, config),
