@@ -7,6 +7,7 @@ web chat, run under a fast test, and survive a move to another SDK.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
 from bot.conversation.labels import STALE_BUTTON
 from bot.conversation.types import Person, Reply
-from bot.core import Adviser
+from bot.core import Advice, Adviser
 from bot.store.feedback import Feedback, FeedbackStore
 
 log = logging.getLogger("bot.dialogue")
@@ -86,10 +87,15 @@ class Dialogue:
             return [Reply(text=cards.privacy_text(self.retention_days))]
         if command == "requests":
             return [await self.escalations.my_requests(person)]
-        return [self._answer(text)]
+        return [await self._answer(text)]
 
-    def _answer(self, question: str, feedback: str | None = None) -> Reply:
-        advice = self.adviser.advise(question)
+    async def _advise(self, question: str) -> Advice:
+        # The judge runs a sentence encoder (tens of milliseconds, more for a long draft):
+        # on a worker thread, so the event loop keeps serving everyone else meanwhile.
+        return await asyncio.to_thread(self.adviser.advise, question)
+
+    async def _answer(self, question: str, feedback: str | None = None) -> Reply:
+        advice = await self._advise(question)
         log.info(
             "advice.given",
             extra=logs.fields(
@@ -119,7 +125,7 @@ class Dialogue:
             route = escalation_route(data.get("route"))
             if route is None:
                 return [Reply(text=STALE_BUTTON)]
-            advice = self.adviser.advise(question)
+            advice = await self._advise(question)
             return [await self.escalations.offer(person, question, advice, route)]
         if isinstance(action, str) and action.startswith("escalation."):
             return [await self.escalations.handle(person, data)]
@@ -160,7 +166,7 @@ class Dialogue:
         )
         if question:
             state = "helpful" if helpful else "not_helpful"
-            updated = self._answer(question, feedback=state).card
+            updated = (await self._answer(question, feedback=state)).card
             if card_id:  # the answer card shows the thanks in place
                 return [Reply(replace=updated)]
             return [Reply(text=thanks)]
