@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.core.knowledge import parse_route
 from bot.core.types import Route, Verdict
 
 EXAMPLE_ID = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
@@ -109,11 +110,7 @@ def validate_example(
         problems.append(f"{label}: field 'clauses' is empty; only out_of_scope may cite none")
     if verdict is Verdict.ASK and not {"F1", "F2"} & set(clauses):
         problems.append(f"{label}: field 'clauses' needs F1 or F2 when the verdict is 'ask'")
-    try:
-        route = Route(raw.get("route", ""))
-    except ValueError:
-        problems.append(f"{label}: field 'route' must be 'line_manager', 'dcct' or empty")
-        route = Route.NONE
+    route = parse_route(raw.get("route", ""), label, problems)
     wants_route = verdict is Verdict.ASK or Verdict.ASK in alts
     if wants_route and route is Route.NONE:
         problems.append(f"{label}: field 'route' is required when 'ask' is the verdict or an alt")

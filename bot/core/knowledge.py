@@ -88,6 +88,15 @@ def load_policy_version(directory: Path) -> tuple[str, str, list[str]]:
     return f"sha256:{digest[:12]}", str(meta.get("title", "")), problems
 
 
+def parse_route(value: Any, label: str, problems: list[str]) -> Route:
+    """A route field, shared by FAQ entries, examples and signals; a bad one is named."""
+    try:
+        return Route(value)
+    except ValueError:
+        problems.append(f"{label}: field 'route' must be 'line_manager', 'dcct' or empty")
+        return Route.NONE
+
+
 def _string_list(value: Any) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
 
@@ -132,11 +141,7 @@ def validate_entry(raw: Any, where: str, clause_ids: set[str]) -> tuple[Entry | 
         problems.append(f"{label}: field 'clauses' cites unknown clause(s) {', '.join(unknown)}")
     if verdict is not None and verdict is not Verdict.OUT_OF_SCOPE and not clauses:
         problems.append(f"{label}: field 'clauses' is empty; only out_of_scope may cite none")
-    try:
-        route = Route(raw.get("route", ""))
-    except ValueError:
-        problems.append(f"{label}: field 'route' must be 'line_manager', 'dcct' or empty")
-        route = Route.NONE
+    route = parse_route(raw.get("route", ""), label, problems)
     if verdict is Verdict.ASK and route is Route.NONE:
         problems.append(f"{label}: field 'route' is required when verdict is 'ask'")
     tags = raw.get("tags", [])

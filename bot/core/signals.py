@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.features import split_sentences
-from bot.core.knowledge import KnowledgeError
+from bot.core.knowledge import KnowledgeError, parse_route
 from bot.core.normalise import fold
 from bot.core.types import Route
 
@@ -175,11 +175,7 @@ def _signal(
             problems.append(f"{where}: field '{key}' must be a non-empty string")
             value = ""
         texts[key] = value.strip()
-    try:
-        route = Route(raw.get("route", ""))
-    except ValueError:
-        problems.append(f"{where}: field 'route' must be 'line_manager', 'dcct' or empty")
-        route = Route.NONE
+    route = parse_route(raw.get("route", ""), where, problems)
     if severity is Severity.ASK and route is Route.NONE:
         problems.append(f"{where}: field 'route' is required when severity is 'ask'")
     groups_raw = raw.get("all")
