@@ -312,14 +312,24 @@ def out_of_fold_verdicts(
         texts = [items[i].text for i in train]
         d = design(texts, dense[train])
         head = fit_verdict(d, [items[i] for i in train], list(range(len(train))), config)
-        t = design([items[i].text for i in test], dense[test], (d.word_idf, d.char_idf))
-        logits = t.matrix() @ np.vstack([head.dense, head.lexical]) + head.bias
-        logits = np.asarray(logits)
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        for row, i in enumerate(test):
-            result[i] = {v: float(p) for v, p in zip(VERDICT_CLASSES, probs[row], strict=True)}
+        probs = verdict_probabilities(
+            head, (d.word_idf, d.char_idf), [items[i].text for i in test], dense[test]
+        )
+        for i, p in zip(test, probs, strict=True):
+            result[i] = p
     return result
+
+
+def verdict_probabilities(
+    head: Head, idf: tuple[Vector, Vector], texts: Sequence[str], dense: Matrix
+) -> list[dict[Verdict, float]]:
+    """A verdict head's probabilities for texts whose dense features are known, in one
+    sparse product (the batch form of `Judge`'s softmax over `Head.logits`)."""
+    d = design(texts, dense, idf)
+    logits = np.asarray(d.matrix() @ np.vstack([head.dense, head.lexical]) + head.bias)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return [{v: float(p) for v, p in zip(VERDICT_CLASSES, row, strict=True)} for row in probs]
 
 
 def faq_table(knowledge: Knowledge, cache: EmbeddingCache) -> tuple[Matrix, list[tuple[str, int]]]:
@@ -441,18 +451,6 @@ def calibrate(
     return thresholds, report
 
 
-def verdict_probabilities(
-    trained: Trained, texts: Sequence[str], dense: Matrix
-) -> list[dict[Verdict, float]]:
-    """The trained verdict head's probabilities for texts whose dense features are known."""
-    d = design(texts, dense, (trained.word_idf, trained.char_idf))
-    head = trained.verdict
-    logits = np.asarray(d.matrix() @ np.vstack([head.dense, head.lexical]) + head.bias)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    return [{v: float(p) for v, p in zip(VERDICT_CLASSES, row, strict=True)} for row in probs]
-
-
 def train(
     directory: Path,
     embedder: Embedder,
@@ -478,7 +476,16 @@ def train(
     heldout = [e for e in examples if e.split == "heldout"]
     say(f"held-out probabilities ({len(heldout)} examples) as a veto on dangerous thresholds")
     held_texts = [e.text for e in heldout]
-    held_p = verdict_probabilities(trained, held_texts, cache.dense(held_texts)) if heldout else []
+    held_p = (
+        verdict_probabilities(
+            trained.verdict,
+            (trained.word_idf, trained.char_idf),
+            held_texts,
+            cache.dense(held_texts),
+        )
+        if heldout
+        else []
+    )
     thresholds, report = calibrate(items, oof, lexicon, list(zip(heldout, held_p, strict=True)))
     say(f"calibrated: {thresholds} {report}")
     faq = faq_table(knowledge, cache)
@@ -528,7 +535,7 @@ def learning_curve(
     """Train on growing shares of the training families (always with the whole FAQ),
     calibrate each on its own out-of-fold answers, and score the held-out split."""
     from bot.core.adviser import Adviser
-    from bot.core.evaluation import Answer, score
+    from bot.core.evaluation import score_adviser
     from bot.core.explain import load_reasons
     from bot.core.judge import Judge
 
@@ -558,11 +565,7 @@ def learning_curve(
         trained = fit_all(items, dense, sorted(knowledge.clauses), config)
         artefact = in_memory(trained, faq, {"thresholds": thresholds})
         adviser = Adviser(knowledge, lexicon, Judge(artefact, embedder), notes)
-        pairs = []
-        for example in heldout:
-            advice = adviser.advise(example.text)
-            pairs.append((example, Answer(advice.verdict, advice.clauses)))
-        result = score(pairs)
+        result = score_adviser(adviser, heldout)
         n = sum(1 for item in items if not item.key.startswith("faq:"))
         row = {
             "fraction": fraction,
