@@ -17,7 +17,7 @@ from typing import TextIO
 
 from bot.core.adviser import MODEL_ID, Adviser
 from bot.core.encoder import Encoder, default_model_dir
-from bot.core.evaluation import Answer, score
+from bot.core.evaluation import score_adviser
 from bot.core.examples import FIELDS, example_files, load_examples
 from bot.core.explain import load_reasons
 from bot.core.judge import load_artefact
@@ -232,12 +232,7 @@ def evaluate(directory: Path, split: str, show_misses: bool, out: TextIO) -> int
     if problems:
         _report(problems, out)
         return 1
-    chosen = [e for e in examples if e.split == split]
-    pairs = []
-    for example in chosen:
-        advice = adviser.advise(example.text)
-        pairs.append((example, Answer(advice.verdict, advice.clauses)))
-    result = score(pairs)
+    result = score_adviser(adviser, (e for e in examples if e.split == split))
     out.write(
         "by kind: "
         + "  ".join(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import Adviser, Verdict
-from bot.core.evaluation import Answer, score
+from bot.core.evaluation import score_adviser
 from bot.core.examples import load_examples
 from tests.conftest import KNOWLEDGE, ROOT
 
@@ -65,7 +65,7 @@ def test_independent_probe_set_generalises_with_no_dangerous_ok(tmp_path: Path) 
     assert score >= PROBE_FLOOR, report
 
 
-HELDOUT_FLOOR = 65.0  # measured 68.6% (1,448 examples, 0 dangerous)
+HELDOUT_FLOOR = 65.0  # measured 67.9% (1,410 examples, 0 dangerous)
 
 
 def test_own_heldout_split_scores_above_the_floor_with_no_dangerous_ok(adviser: Adviser) -> None:
@@ -74,11 +74,6 @@ def test_own_heldout_split_scores_above_the_floor_with_no_dangerous_ok(adviser: 
     assert problems == []
     heldout = [e for e in examples if e.split == "heldout"]
     assert len(heldout) >= 600
-    result = score((e, Answer(*_answer(adviser, e.text))) for e in heldout)
+    result = score_adviser(adviser, heldout)
     assert result.dangerous == 0, [e.id for e, a in result.misses if a.verdict is Verdict.OK]
     assert result.percent >= HELDOUT_FLOOR, result.line()
-
-
-def _answer(adviser: Adviser, text: str) -> tuple[Verdict, tuple[str, ...]]:
-    advice = adviser.advise(text)
-    return advice.verdict, advice.clauses

@@ -170,7 +170,7 @@ class Adviser:
             if exact is not None and exact.verdict is verdict
             else self._answer_entry(verdict, nearest)
         )
-        reasons = self._reasons(verdict, hits, judgement, text)
+        reasons = self._reasons(verdict, hits, judgement)
         clauses = self._clauses(verdict, route, hits, judgement, entry, exact, reasons)
         explanations = [
             h.signal.explanation
@@ -259,45 +259,33 @@ class Adviser:
                 return entry
         return None
 
-    def _reasons(
-        self, verdict: Verdict, hits: list[Hit], judgement: Judgement, text: str
-    ) -> list[Reason]:
+    def _reasons(self, verdict: Verdict, hits: list[Hit], judgement: Judgement) -> list[Reason]:
+        """The signals' reasons, strictest first, one per clause; the judge's own when no
+        signal explains the answer."""
         if verdict in (Verdict.OK, Verdict.INFO):
             return []
-        reasons: list[Reason] = []
-        for hit in hits:
-            if hit.signal.severity not in RAISES or not hit.signal.clauses:
-                continue
+        raising = [h for h in hits if h.signal.severity in RAISES and h.signal.clauses]
+        raising.sort(key=lambda h: -STRICTNESS[RAISES[h.signal.severity]])
+        reasons: dict[str, Reason] = {}
+        for hit in raising:
             clause = hit.signal.clauses[0]
             note = self.notes.get(clause)
-            reasons.append(
+            reasons.setdefault(
+                clause,
                 Reason(
                     clause,
                     shorten(hit.quote),
                     hit.signal.problem,
                     note.fix if note else "",
                     hit.signal.name,
-                )
+                ),
             )
-        if not reasons:
-            reasons += self._judged_reason(judgement, text)
-        seen: set[str] = set()
-        unique = []
-        for reason in sorted(reasons, key=lambda r: -STRICTNESS.get(self._severity(r), 0)):
-            if reason.clause not in seen:
-                seen.add(reason.clause)
-                unique.append(reason)
-        return unique[:MAX_REASONS]
+        found = list(reasons.values()) or self._judged_reason(judgement)
+        return found[:MAX_REASONS]
 
-    def _severity(self, reason: Reason) -> Verdict:
-        for signal in self.lexicon.signals:
-            if signal.name == reason.source and signal.severity in RAISES:
-                return RAISES[signal.severity]
-        return Verdict.CAUTION
-
-    def _judged_reason(self, judgement: Judgement, text: str) -> list[Reason]:
-        """The judge's own reason: its most likely strict clause, and the sentence that reads
-        most at risk of it (quoted only when the message has more than one sentence)."""
+    def _judged_reason(self, judgement: Judgement) -> list[Reason]:
+        """The judge's own reason: its most likely strict clause, and the sentence of the
+        message that reads most at risk of it (the whole message when it has one)."""
         candidates = [c for c in self.notes if c in judgement.clauses]
         if not candidates:
             return []

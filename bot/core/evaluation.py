@@ -9,11 +9,16 @@ where the label is "not OK".
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.core.examples import Example
-from bot.core.types import Verdict
+from bot.core.types import Advice, Verdict
+
+
+class Advises(Protocol):
+    def advise(self, text: str) -> Advice: ...
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,17 @@ def score(pairs: Iterable[tuple[Example, Answer]]) -> Score:
         if danger or not (verdict_ok and clauses_ok):
             result.misses.append((example, answer))
     return result
+
+
+def score_adviser(adviser: Advises, examples: Iterable[Example]) -> Score:
+    """Ask the adviser every example and score its answers."""
+
+    def answered() -> Iterator[tuple[Example, Answer]]:
+        for example in examples:
+            advice = adviser.advise(example.text)
+            yield example, Answer(advice.verdict, advice.clauses)
+
+    return score(answered())
 
 
 def select(examples: Sequence[Example], split: str) -> list[Example]:
