@@ -22,7 +22,7 @@ class Route(StrEnum):
 
 
 class Band(StrEnum):
-    """How sure the matcher is: high answers, middle answers with alternatives, low asks."""
+    """How sure the adviser is of its verdict; below high it offers "did you mean" questions."""
 
     HIGH = "high"
     MIDDLE = "middle"
