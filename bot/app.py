@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from aiohttp import web
 
@@ -64,12 +65,18 @@ async def create_app(
     Side effects arrive as arguments so tests pass fakes; the defaults are the real ones.
     """
     if adviser is None:
-        adviser = await asyncio.to_thread(Adviser.from_directory, settings.knowledge_dir)
+        adviser = await asyncio.to_thread(
+            partial(
+                Adviser.from_directory,
+                settings.bot.knowledge_dir,
+                max_chars=settings.bot.max_message_chars,
+            )
+        )
     clock = clock or SystemClock()
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS_KEY] = settings
     app[ADVISER_KEY] = adviser
-    database = Database(settings.database_path)
+    database = Database(settings.store.database_path)
     feedback = SqliteFeedbackStore(database)
     app[DATABASE_KEY] = database
     app[FEEDBACK_KEY] = feedback
@@ -87,7 +94,7 @@ async def create_app(
             await app[ESCALATION_KEY].store.open()
         purging = asyncio.create_task(
             purge_periodically(
-                app[PURGES_KEY], clock, settings.retention_days, RETENTION_EVERY_SECONDS
+                app[PURGES_KEY], clock, settings.store.retention_days, RETENTION_EVERY_SECONDS
             )
         )
         yield
@@ -123,7 +130,7 @@ async def create_app(
     )
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
-    if settings.directline_secret:
+    if settings.webchat.directline_secret:
         setup_webchat_tokens(app, settings, http)
     setup_local_chat(app, settings, http)
     return app

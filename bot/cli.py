@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             from bot.harness import poke  # aiohttp loads only when needed
 
             return asyncio.run(poke(args.url, args.text, sys.stdout))
-        directory = args.knowledge or Settings.from_env().knowledge_dir or default_knowledge_dir()
+        directory = (
+            args.knowledge or Settings.from_env().bot.knowledge_dir or default_knowledge_dir()
+        )
         if args.command == "knowledge":
             return knowledge_cli.run(args, directory, sys.stdout)
         adviser = Adviser.from_directory(directory)
@@ -158,8 +160,15 @@ def chat(adviser: Adviser, stdin: TextIO, out: TextIO) -> int:
 
 
 def print_settings(out: TextIO) -> int:
-    for env, default, help_text in Settings.describe():
-        out.write(f"{env:28} {default!s:28} {help_text}\n")
+    groups = Settings.describe_groups()
+    width = max(len(env) for rows in groups.values() for env, _, _ in rows)
+    for group, rows in groups.items():
+        out.write(f"[{group}]\n")
+        for env, default, help_text in rows:
+            # The default goes last: long ones (URLs) would otherwise push the help out of line.
+            shown = f"{help_text} (default: {default})" if default else help_text
+            out.write(f"  {env:{width}}  {shown}\n")
+        out.write("\n")
     return 0
 
 

@@ -21,7 +21,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
-        payload.update(getattr(record, "fields", {}))
+        payload.update(_unreserved(getattr(record, "fields", {})))
         if record.exc_info:
             payload["error"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -29,12 +29,22 @@ class JsonFormatter(logging.Formatter):
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        extra = getattr(record, "fields", {})
+        extra = _unreserved(getattr(record, "fields", {}))
         tail = " ".join(f"{k}={v}" for k, v in extra.items())
         line = f"{record.levelname.lower():7} {record.name}: {record.getMessage()} {tail}".rstrip()
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line
+
+
+# The keys every line has. A caller's field of the same name (say `event="answered"`)
+# would overwrite them and hide the line from a search on its real event; it is kept
+# under "field_<name>" instead.
+RESERVED = frozenset({"ts", "level", "logger", "event", "error"})
+
+
+def _unreserved(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"field_{k}" if k in RESERVED else k: v for k, v in values.items()}
 
 
 def configure(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:

@@ -21,7 +21,7 @@ def run(host: str | None = None, port: int | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - before logging exists
         return 2
-    logs.configure(settings.log_level, settings.log_format, sys.stdout)
+    logs.configure(settings.bot.log_level, settings.bot.log_format, sys.stdout)
     if settings.local_mode:
         log.warning(
             "LOCAL MODE: MicrosoftAppId is not set, so inbound requests are NOT authenticated. "
@@ -29,13 +29,13 @@ def run(host: str | None = None, port: int | None = None) -> int:
         )
     log.info(
         "server.starting",
-        extra=logs.fields(host=host or settings.host, port=port or settings.port),
+        extra=logs.fields(host=host or settings.bot.host, port=port or settings.bot.port),
     )
     try:
         web.run_app(
             create_app(settings),
-            host=host or settings.host,
-            port=port or settings.port,
+            host=host or settings.bot.host,
+            port=port or settings.bot.port,
             print=None,
             access_log=None,
         )

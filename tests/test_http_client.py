@@ -51,7 +51,9 @@ async def test_a_refused_connection_is_a_transient_transport_error() -> None:
 async def test_the_app_owns_one_session_for_as_long_as_it_runs(
     adviser: Adviser, tmp_path: Path
 ) -> None:
-    app = await create_app(Settings(database_path=tmp_path / "bot.sqlite3"), adviser)
+    app = await create_app(
+        Settings.from_env({"BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3")}), adviser
+    )
     with pytest.raises(RuntimeError, match="not running"):
         app[HTTP_KEY]()
     runner = web.AppRunner(app)

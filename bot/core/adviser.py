@@ -126,6 +126,8 @@ class Adviser:
         directory: Path | str | None = None,
         model_dir: Path | None = None,
         embedder: Embedder | None = None,
+        *,
+        max_chars: int = MAX_CHARS,
     ) -> Adviser:
         directory = Path(directory) if directory else default_knowledge_dir()
         knowledge = load_knowledge(directory)
@@ -135,7 +137,7 @@ class Adviser:
         artefact = load_artefact(directory)
         if embedder is None:
             embedder = _encoder((model_dir or default_model_dir()).resolve())
-        return cls(knowledge, lexicon, Judge(artefact, embedder), notes)
+        return cls(knowledge, lexicon, Judge(artefact, embedder), notes, max_chars=max_chars)
 
     def advise(self, text: str) -> Advice:
         text = text[: self.max_chars]

@@ -244,7 +244,7 @@ class EscalationService:
         log.info(
             "escalation.settled",
             extra=logs.fields(
-                ticket=ticket.id, route=ticket.route, event=event, outcome=updated.outcome
+                ticket=ticket.id, route=ticket.route, change=event, outcome=updated.outcome
             ),
         )
         self.wake()

@@ -76,10 +76,10 @@ def graph_tokens(settings: Settings) -> MsalGraphTokens | None:
     return MsalGraphTokens(
         client_id=client_id,
         tenant_id=tenant,
-        authority_host=settings.graph_authority_host,
+        authority_host=settings.graph.authority_host,
         secret=secret,
-        managed_identity=settings.app_type is AppType.USER_ASSIGNED_MSI and not secret,
-        verify=settings.graph_ca_bundle or True,
+        managed_identity=settings.bot.app_type is AppType.USER_ASSIGNED_MSI and not secret,
+        verify=settings.graph.ca_bundle or True,
     )
 
 
@@ -99,10 +99,11 @@ def setup_escalation(
     `directory` replaces Graph (tests); otherwise Graph is used when credentials exist,
     and with none (local mode) the asker's own chat stands in for the expert.
     """
+    escalation = settings.escalation
     store = SqliteTicketStore(database)
     signer = (
-        CardSigner(settings.card_signing_key.encode())
-        if settings.card_signing_key
+        CardSigner(escalation.card_signing_key.encode())
+        if escalation.card_signing_key
         else CardSigner.ephemeral()
     )
     tokens = None if directory is not None else graph_tokens(settings)
@@ -110,14 +111,14 @@ def setup_escalation(
     def current_directory() -> Directory | None:
         if directory is not None or tokens is None:
             return directory
-        return GraphClient(http(), settings.graph_base_url, tokens.token)
+        return GraphClient(http(), settings.graph.base_url, tokens.token)
 
     dcct = DcctRoute(
-        service_url=settings.dcct_service_url,
-        team_id=settings.dcct_team_id,
-        channel_id=settings.dcct_channel_id,
-        mailbox=settings.dcct_mailbox,
-        sender_mailbox=settings.escalation_sender_mailbox,
+        service_url=escalation.dcct_service_url,
+        team_id=escalation.dcct_team_id,
+        channel_id=escalation.dcct_channel_id,
+        mailbox=escalation.dcct_mailbox,
+        sender_mailbox=escalation.sender_mailbox,
     )
 
     def one_attempt() -> BotConnectorClient:
@@ -131,15 +132,15 @@ def setup_escalation(
         clock,
         one_attempt,
         current_directory,
-        DeliveryConfig(dcct, settings.teams_app_catalog_id),
+        DeliveryConfig(dcct, escalation.teams_app_catalog_id),
     )
     worker = OutboxWorker(
         store,
         deliveries,
         clock,
         Reminders(
-            settings.escalation_reminder_hours,
-            settings.escalation_deadline_hours,
+            escalation.reminder_hours,
+            escalation.deadline_hours,
             can_reroute=dcct.has_channel or bool(dcct.mailbox),
         ),
     )
@@ -148,9 +149,9 @@ def setup_escalation(
         signer,
         clock,
         adviser.advise,
-        TeamMembers(connector, settings.dcct_service_url, settings.dcct_team_id),
+        TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id),
         worker.wake,
-        max_chars=settings.max_message_chars,
+        max_chars=settings.bot.max_message_chars,
     )
     purges["tickets"] = store.purge_closed_before
 

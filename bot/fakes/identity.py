@@ -20,7 +20,9 @@ from bot.fakes.server import LocalServer
 
 
 class FakeIdentity(LocalServer):
-    def __init__(self, client_id: str, secret: str, tenant: str = "fake-tenant") -> None:
+    def __init__(
+        self, client_id: str, secret: str, tenant: str = "fake-tenant.onmicrosoft.com"
+    ) -> None:
         self.client_id = client_id
         self.secret = secret
         self.tenant = tenant

@@ -15,26 +15,20 @@ from bot.webchat.token import (
 )
 
 
-def _listed(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedSession) -> None:
     validator = EntraTokenValidator(
-        settings.webchat_jwks_url,
-        _listed(settings.webchat_api_audience),
-        _listed(settings.webchat_token_issuer),
+        settings.webchat.jwks_url,
+        list(settings.webchat.api_audiences),
+        list(settings.webchat.token_issuers),
     )
-    limiter = RateLimiter(settings.webchat_tokens_per_minute)
+    limiter = RateLimiter(settings.webchat.tokens_per_minute)
 
     def tokens() -> DirectLineTokenService:
         return DirectLineTokenService(
-            http(), settings.directline_endpoint, settings.directline_secret
+            http(), settings.webchat.directline_endpoint, settings.webchat.directline_secret
         )
 
-    origins = frozenset(
-        o.strip().rstrip("/") for o in settings.webchat_allowed_origins.split(",") if o.strip()
-    )
+    origins = frozenset(settings.webchat.allowed_origins)
     for path, refresh in (
         ("/api/directline/token", False),
         ("/api/directline/token/refresh", True),

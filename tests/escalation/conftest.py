@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from bot.fakes.tokens import StaticBotTokens
 from bot.settings import Settings
 from tests.channels.botframework.conftest import actions_of, cards_in, local_settings, start
 
-CLIENT, SECRET = "graph-app", "graph-secret-value"
+CLIENT, SECRET = "00000000-aaaa-4bbb-8ccc-00000000c11e", "graph-secret-value"
+CATALOG_APP = "00000000-aaaa-4bbb-8ccc-0000000ca7a1"
 SIGNING_KEY = "k" * 40
 ASKER = TeamsUser()
 MANAGER = TeamsUser(
@@ -108,22 +109,21 @@ class World:
 
 
 def escalation_settings(
-    tmp_path: Path, identity: FakeIdentity, graph: FakeGraph, **changes: Any
+    tmp_path: Path, identity: FakeIdentity, graph: FakeGraph, **env: str
 ) -> Settings:
-    base = local_settings(
-        tmp_path,
-        graph_base_url=graph.base_url,
-        graph_authority_host=identity.authority_host,
-        graph_client_id=CLIENT,
-        graph_client_secret=SECRET,
-        graph_tenant_id=identity.tenant,
-        graph_ca_bundle=identity.ca_path,
-        teams_app_catalog_id="catalog-app-1",
-        dcct_team_id=DCCT_TEAM,
-        dcct_channel_id=DCCT_CHANNEL,
-        card_signing_key=SIGNING_KEY,
-    )
-    return replace(base, **changes)
+    base = {
+        "GRAPH_BASE_URL": graph.base_url,
+        "GRAPH_AUTHORITY_HOST": identity.authority_host,
+        "GRAPH_CLIENT_ID": CLIENT,
+        "GRAPH_CLIENT_SECRET": SECRET,
+        "GRAPH_TENANT_ID": identity.tenant,
+        "GRAPH_CA_BUNDLE": identity.ca_path,
+        "TEAMS_APP_CATALOG_ID": CATALOG_APP,
+        "DCCT_TEAM_ID": DCCT_TEAM,
+        "DCCT_CHANNEL_ID": DCCT_CHANNEL,
+        "CARD_SIGNING_KEY": SIGNING_KEY,
+    }
+    return local_settings(tmp_path, **{**base, **env})
 
 
 def directory(graph: FakeGraph) -> None:
@@ -132,14 +132,14 @@ def directory(graph: FakeGraph) -> None:
 
 
 @pytest.fixture
-def world_settings() -> dict[str, Any]:
+def world_settings() -> dict[str, str]:
     """Override in a test module to change settings for every test in it."""
     return {}
 
 
 @pytest.fixture
 async def world(
-    tmp_path: Path, adviser: Adviser, world_settings: dict[str, Any]
+    tmp_path: Path, adviser: Adviser, world_settings: dict[str, str]
 ) -> AsyncIterator[World]:
     clock = FakeClock(START)
     async with (

@@ -14,6 +14,7 @@ from bot.fakes.connector import Sent
 from tests.channels.botframework.conftest import actions_of, card_text, cards_in
 from tests.escalation.conftest import (
     ASKER,
+    CATALOG_APP,
     DCCT_CHANNEL,
     DCCT_MEMBER,
     DCCT_TEAM,
@@ -83,7 +84,7 @@ async def test_ask_escalate_manager_answers_and_the_asker_gets_it(world: World) 
     assert "Morag Stewart asks" in text
     assert "retweet a party leader" in text
     # Graph: the manager was looked up and the app installed for them; then a 1:1 chat.
-    assert world.graph.installed[MANAGER.aad_object_id] == {"catalog-app-1"}
+    assert world.graph.installed[MANAGER.aad_object_id] == {CATALOG_APP}
     created = next(s for s in world.connector.sent if s.path == "/v3/conversations")
     assert created.activity["members"] == [{"id": MANAGER.aad_object_id}]
     assert created.activity["isGroup"] is False

@@ -48,9 +48,7 @@ async def browser(prerequisites: None) -> AsyncIterator[Browser]:
 async def chat(
     tmp_path: Path, adviser: Adviser, browser: Browser
 ) -> AsyncIterator[tuple[Page, Any, list[str]]]:
-    runner, url, app = await start(
-        local_settings(tmp_path, typing_delay_ms=10_000), adviser, bot_tokens=StaticBotTokens()
-    )
+    runner, url, app = await start(local_settings(tmp_path), adviser, bot_tokens=StaticBotTokens())
     page = await browser.new_page(viewport={"width": 1000, "height": 900}, locale="en-GB")
     errors: list[str] = []
 

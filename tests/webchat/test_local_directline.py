@@ -4,7 +4,6 @@ it relays both ways (the browser test drives the happy path in a real browser)."
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -62,8 +61,13 @@ async def test_a_conversation_needs_a_token_from_chat_token_and_relays_to_the_bo
 
 
 async def test_not_mounted_when_an_app_id_is_configured(tmp_path: Path, adviser: Adviser) -> None:
-    settings = replace(local_settings(tmp_path), app_id="app", app_password="pw",
-                       app_tenant_id="t", card_signing_key="k" * 32)  # fmt: skip
+    settings = local_settings(
+        tmp_path,
+        MicrosoftAppId="00000000-aaaa-4bbb-8ccc-000000000007",
+        MicrosoftAppPassword="pw",
+        MicrosoftAppTenantId="contoso.onmicrosoft.com",
+        CARD_SIGNING_KEY="k" * 32,
+    )
     runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
     try:
         async with aiohttp.ClientSession() as http:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +55,16 @@ async def chat(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Chat]:
     keys = ChannelIssuer().start()
     try:
         async with FakeDirectLine(SECRET) as directline, aiohttp.ClientSession() as http:
-            settings = replace(
-                local_settings(tmp_path),
-                directline_secret=SECRET,
-                directline_endpoint=directline.endpoint,
-                webchat_api_audience=f"{AUDIENCE}, {V1_AUDIENCE}",
-                webchat_token_issuer=f"{ISSUER},{V1_ISSUER}",
-                webchat_jwks_url=f"{keys.base_url}/v1/.well-known/keys",
-                webchat_tokens_per_minute=3,
-                webchat_allowed_origins="https://parliament.sharepoint.com",
+            settings = local_settings(
+                tmp_path,
+                DIRECTLINE_SECRET=SECRET,
+                DIRECTLINE_ENDPOINT=directline.endpoint,
+                WEBCHAT_API_AUDIENCE=f"{AUDIENCE}, {V1_AUDIENCE}",
+                WEBCHAT_TOKEN_ISSUER=f"{ISSUER},{V1_ISSUER}",
+                WEBCHAT_JWKS_URL=f"{keys.base_url}/v1/.well-known/keys",
+                WEBCHAT_TOKENS_PER_MINUTE="3",
+                WEBCHAT_ALLOWED_ORIGINS="https://parliament.sharepoint.com",
             )
-            settings.check()
             runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
             try:
                 yield Chat(url, http, keys, directline)

@@ -225,22 +225,22 @@ class BotConfig:
     APP_TENANTID: str
 
     def __init__(self, settings: Settings) -> None:
-        self.APP_ID = settings.app_id
-        self.APP_PASSWORD = settings.app_password
-        self.APP_TYPE = settings.app_type.value
-        self.APP_TENANTID = settings.app_tenant_id
+        self.APP_ID = settings.bot.app_id
+        self.APP_PASSWORD = settings.bot.app_password
+        self.APP_TYPE = settings.bot.app_type.value
+        self.APP_TENANTID = settings.bot.app_tenant_id
         # Overrides for sovereign clouds and for tests with a local OpenID issuer.
-        if settings.channel_openid_metadata_url:
-            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.channel_openid_metadata_url
-        if settings.channel_token_issuer:
-            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.channel_token_issuer
+        if settings.bot.channel_openid_metadata_url:
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.bot.channel_openid_metadata_url
+        if settings.bot.channel_token_issuer:
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.bot.channel_token_issuer
 
 
 def bot_token_source(settings: Settings, tokens: BotTokens) -> TokenSource:
     """Tokens for talking to the Bot Connector (public cloud); none in local mode."""
     tenant = (
-        settings.app_tenant_id
-        if settings.app_type is not AppType.MULTI_TENANT and settings.app_tenant_id
+        settings.bot.app_tenant_id
+        if settings.bot.app_type is not AppType.MULTI_TENANT and settings.bot.app_tenant_id
         else AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
     )
     login = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + tenant
@@ -249,7 +249,7 @@ def bot_token_source(settings: Settings, tokens: BotTokens) -> TokenSource:
     async def token() -> str | None:
         if settings.local_mode:
             return None
-        return await tokens.token(settings.app_id, scope, login)
+        return await tokens.token(settings.bot.app_id, scope, login)
 
     return token
 
@@ -270,7 +270,7 @@ def _refresh_signing_keys(url: str) -> None:
 async def keep_signing_keys_fresh(settings: Settings) -> None:
     """Fetch the channel's signing keys at start and twice a day, off the event loop."""
     url = (
-        settings.channel_openid_metadata_url
+        settings.bot.channel_openid_metadata_url
         or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
     )
     while True:

@@ -35,7 +35,7 @@ def problem(status: int, title: str) -> web.Response:
 def create_adapter(settings: Settings, tokens: BotTokens) -> CloudAdapter:
     auth = ConfigurationBotFrameworkAuthentication(
         BotConfig(settings),
-        credentials_factory=TokenCredentialsFactory(settings.app_id, tokens),
+        credentials_factory=TokenCredentialsFactory(settings.bot.app_id, tokens),
     )
     adapter = CloudAdapter(CachingAuthentication(auth, tokens))
 

@@ -57,12 +57,12 @@ def setup_bot(
         feedback,
         escalations,
         clock,
-        max_chars=settings.max_message_chars,
-        retention_days=settings.retention_days,
+        max_chars=settings.bot.max_message_chars,
+        retention_days=settings.store.retention_days,
     )
     bot = AdviserBot(
         dialogue,
-        typing_delay=settings.typing_delay_ms / 1000,
+        typing_delay=settings.bot.typing_delay_ms / 1000,
         outbound=ConnectorOutbound(connector),
     )
     adapter = create_adapter(settings, tokens)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,11 @@ class Running:
         return self.app[FEEDBACK_KEY]
 
 
-def local_settings(tmp_path: Path, **changes: Any) -> Settings:
-    base = Settings(database_path=tmp_path / "bot.sqlite3", typing_delay_ms=10_000)
-    return replace(base, **changes)
+def local_settings(tmp_path: Path, **env: str) -> Settings:
+    """Settings as the server reads them: from environment variables (named as in the
+    runbook), so a test goes through the same parsing and checks as a deployment."""
+    base = {"BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "BOT_TYPING_DELAY_MS": "10000"}
+    return Settings.from_env({**base, **env})
 
 
 async def start(

@@ -48,7 +48,7 @@ def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = No
         MemoryFeedbackStore(),
         escalations or NoEscalations(),
         FakeClock(),
-        max_chars=Settings().max_message_chars,
+        max_chars=Settings().bot.max_message_chars,
         retention_days=30,
     )
     return AdviserBot(dialogue, typing_delay, RecordingOutbound())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -61,16 +60,15 @@ def issuer() -> Iterator[ChannelIssuer]:
 async def secured(
     tmp_path: Path, adviser: Adviser, issuer: ChannelIssuer
 ) -> AsyncIterator[Running]:
-    settings = replace(
-        local_settings(tmp_path),
-        app_id=APP_ID,
-        app_password="not-a-real-secret",
-        app_type=AppType.MULTI_TENANT,
-        channel_openid_metadata_url=issuer.metadata_url,
-        channel_token_issuer=ISSUER,
-        card_signing_key="s" * 32,
+    settings = local_settings(
+        tmp_path,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="not-a-real-secret",
+        MicrosoftAppType=AppType.MULTI_TENANT.value,
+        BOT_CHANNEL_OPENID_METADATA_URL=issuer.metadata_url,
+        BOT_CHANNEL_TOKEN_ISSUER=ISSUER,
+        CARD_SIGNING_KEY="s" * 32,
     )
-    settings.check()
     tokens = StaticBotTokens("outbound-token")
     async with FakeConnector() as connector, aiohttp.ClientSession() as http:
         runner, url, app = await start(settings, adviser, bot_tokens=tokens)

@@ -68,7 +68,8 @@ async def test_serve_then_poke_gets_an_answer_card(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_to_start_with_a_missing_secret(tmp_path: Path) -> None:
-    env = {**os.environ, "MicrosoftAppId": "abc", "MicrosoftAppTenantId": "t"}
+    env = {**os.environ, "MicrosoftAppId": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+           "MicrosoftAppTenantId": "contoso.onmicrosoft.com"}  # fmt: skip
     env.pop("MicrosoftAppPassword", None)
     result = subprocess.run(
         [sys.executable, "-m", "bot", "serve", "--port", str(free_port())],
