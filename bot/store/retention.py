@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot import logs
@@ -15,7 +15,7 @@ log = logging.getLogger("bot.retention")
 Purge = Callable[[datetime], Awaitable[int]]  # deletes text recorded before the cutoff
 
 
-async def purge_once(purges: dict[str, Purge], clock: Clock, days: int) -> dict[str, int]:
+async def purge_once(purges: Mapping[str, Purge], clock: Clock, days: int) -> dict[str, int]:
     cutoff = clock.now() - timedelta(days=days)
     counts: dict[str, int] = {}
     for name, purge in purges.items():

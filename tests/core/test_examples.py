@@ -14,7 +14,7 @@ from bot.core.examples import load_examples
 from tests.conftest import KNOWLEDGE
 
 CLAUSES = set(load_knowledge(KNOWLEDGE).clauses)
-GOOD = {
+GOOD: dict[str, object] = {
     "id": "test-0001", "text": "Can I post my holiday photos?", "verdict": "ok", "alt": [],
     "clauses": ["D14"], "route": "", "kind": "direct", "family": "test-holiday", "split": "train",
 }  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -25,7 +26,7 @@ APP_ID = "00000000-aaaa-4bbb-8ccc-000000000042"
 
 async def test_malformed_bodies_get_clear_4xx(running: Running) -> None:
     url = f"{running.url}/api/messages"
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         ({"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400),
         ({"json": ["a", "list"]}, 400),
         ({"json": {"text": "no type"}}, 400),
