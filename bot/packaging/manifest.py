@@ -1,10 +1,11 @@
 """`python -m bot package`: render the Teams manifest and zip the app package.
 
-The template (deploy/teams/manifest.template.json) holds the wording; this fills its
-`{{placeholders}}` from checked arguments, so nobody hand-edits a manifest and uploads a
-typo to the Teams admin centre. Placeholders are replaced inside parsed JSON strings,
-never in the raw text, so a value can't break the JSON. Teams wants manifest.json and
-both icons at the root of the zip, with no folders.
+The template (deploy/teams/manifest.template.json, of which an installed wheel carries a
+copy beside this module) holds the wording; this fills its `{{placeholders}}` from checked
+arguments, so nobody hand-edits a manifest and uploads a typo to the Teams admin centre.
+Placeholders are replaced inside parsed JSON strings, never in the raw text, so a value
+can't break the JSON. Teams wants manifest.json and both icons at the root of the zip,
+with no folders.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 
 from bot.packaging import icons
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "teams" / "manifest.template.json"
+HERE = Path(__file__).resolve().parent
+TEMPLATE = HERE.parents[1] / "deploy" / "teams" / "manifest.template.json"  # in a checkout
+PACKAGED_TEMPLATE = HERE / "manifest.template.json"  # its copy in the wheel (pyproject.toml)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 SEMVER = re.compile(r"^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$")
@@ -104,12 +107,19 @@ def is_bare_hostname(host: str) -> bool:
     )
 
 
-def load_template(path: Path = TEMPLATE) -> Any:
+def template_path() -> Path:
+    """The checkout's template (the one to edit), else the copy packed into the wheel."""
+    return TEMPLATE if TEMPLATE.is_file() else PACKAGED_TEMPLATE
+
+
+def load_template(path: Path | None = None) -> Any:
+    path = template_path() if path is None else path
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PackageError(
-            f"{path}: manifest template not found; run this from a checkout of the repository"
+            f"{path}: manifest template not found; this installation was built without it "
+            "(build the wheel from a checkout: pyproject.toml packs the template in)"
         ) from None
 
 

@@ -1,28 +1,50 @@
 """`GET /chat`: the adviser in the real Web Chat client, for local mode only.
 
 The page and its script are ours; Web Chat itself comes from its npm package
-(`scripts/fetch-webchat`), never from a CDN. Mounted only without `MicrosoftAppId`,
-together with the local Direct Line stand-in it talks to.
+(`scripts/fetch-webchat`; the wheel and the image carry it), never from a CDN. Mounted
+only without `MicrosoftAppId`, together with the local Direct Line stand-in it talks to.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
 from aiohttp import web
 
+from bot import logs
 from bot.http import SharedSession
 from bot.settings import Settings
 from bot.webchat.local_directline import LocalDirectLine
 
 STATIC = Path(__file__).parent / "static"
-MISSING_CLIENT = (
-    "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'><title>Web Chat missing"
-    "</title></head><body><main><h1>The Web Chat client is not installed</h1><p>Run "
-    "<code>bash scripts/fetch-webchat</code> in the project folder, then reload this page."
-    "</p></main></body></html>"
-)
+CLIENT = STATIC / "vendor" / "webchat.js"
+log = logging.getLogger("bot.webchat")
+
+
+def missing_client_page(project: Path) -> str:
+    """What /chat says when the Web Chat client is absent from `project` (the folder
+    above the bot package): in a checkout the fix is one script; an installed package
+    (a wheel, the container) was built wrongly, since a proper build refuses to go on
+    without the client (hatch_build.py), and only a rebuild helps."""
+    if (project / "scripts" / "fetch-webchat").is_file():
+        advice = (
+            "Run <code>bash scripts/fetch-webchat</code> in the project folder, then reload "
+            "this page."
+        )
+    else:
+        advice = (
+            "This installation of the adviser was built without it, so it was built wrongly. "
+            "Build the wheel or the container image again from a checkout of the project: "
+            "the wheel build fetches nothing itself and stops when the client is missing "
+            "(run <code>bash scripts/fetch-webchat</code> first), the Dockerfile fetches it."
+        )
+    return (
+        "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'><title>Web Chat "
+        "missing</title></head><body><main><h1>The Web Chat client is not installed</h1>"
+        f"<p>{advice}</p></main></body></html>"
+    )
 
 
 def setup_local_chat(
@@ -32,10 +54,13 @@ def setup_local_chat(
         return None  # production web chat is the SharePoint web part and Azure Direct Line
     directline = LocalDirectLine(http)
     directline.mount(app)
+    if not CLIENT.is_file():
+        log.error("webchat.client_missing", extra=logs.fields(path=str(CLIENT)))
 
     async def page(request: web.Request) -> web.StreamResponse:
-        if not (STATIC / "vendor" / "webchat.js").is_file():
-            return web.Response(text=MISSING_CLIENT, content_type="text/html", status=503)
+        if not CLIENT.is_file():
+            text = missing_client_page(STATIC.parents[2])
+            return web.Response(text=text, content_type="text/html", status=503)
         return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-store"})
 
     async def token(request: web.Request) -> web.Response:
