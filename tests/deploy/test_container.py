@@ -166,7 +166,8 @@ def test_the_wheel_stage_brings_in_both_downloads_before_it_builds(
     ]
 
 
-def test_runs_as_a_user_that_is_not_root(docker: Instructions) -> None:
+def test_runs_as_a_user_that_is_not_root(build: dict[str, Stage]) -> None:
+    docker = build["runtime"].steps  # what the image itself is made of
     users = all_of(docker, "USER")
     assert users, "no USER: the server would run as root"
     user, _, group = users[-1].partition(":")
@@ -181,7 +182,8 @@ def test_runs_as_a_user_that_is_not_root(docker: Instructions) -> None:
     assert "chown adviser:adviser /data" in run
 
 
-def test_healthcheck_asks_healthz_with_python(docker: Instructions) -> None:
+def test_healthcheck_asks_healthz_with_python(build: dict[str, Stage]) -> None:
+    docker = build["runtime"].steps  # what the image itself is made of
     (check,) = all_of(docker, "HEALTHCHECK")
     options, _, command = check.partition("CMD ")
     assert "--interval=" in options
@@ -194,7 +196,8 @@ def test_healthcheck_asks_healthz_with_python(docker: Instructions) -> None:
     compile(argv[2], "HEALTHCHECK", "exec")  # the one-liner is valid Python
 
 
-def test_data_lives_on_the_volume(docker: Instructions) -> None:
+def test_data_lives_on_the_volume(build: dict[str, Stage]) -> None:
+    docker = build["runtime"].steps  # what the image itself is made of
     assert all_of(docker, "VOLUME") == ["/data"]
     env: dict[str, str] = {}
     for args in all_of(docker, "ENV"):
@@ -208,7 +211,8 @@ def test_data_lives_on_the_volume(docker: Instructions) -> None:
     assert not unknown, f"ENV names that are not settings: {sorted(unknown)}"
 
 
-def test_serves_the_bot(docker: Instructions) -> None:
+def test_serves_the_bot(build: dict[str, Stage]) -> None:
+    docker = build["runtime"].steps  # what the image itself is made of
     (cmd,) = all_of(docker, "CMD")
     assert exec_form(cmd) == ["python", "-m", "bot", "serve"]
 
