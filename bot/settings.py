@@ -27,9 +27,10 @@ class SettingsError(Exception):
 
 
 class BotSdk(StrEnum):
-    """Named after the channel folders (bot/channels/botframework)."""
+    """Named after the channel folders, bot/channels/botframework and bot/channels/agents."""
 
     BOT_FRAMEWORK = "botframework"  # Bot Framework SDK for Python 4.17, archived end of 2025
+    AGENTS = "agents"  # Microsoft 365 Agents SDK, its successor
 
 
 class AppType(StrEnum):
@@ -141,7 +142,8 @@ class BotSettings:
     )
     sdk: BotSdk = setting(
         "BOT_SDK",
-        "Bot SDK behind /api/messages: botframework (Bot Framework SDK)",
+        "Bot SDK behind /api/messages: botframework (Bot Framework SDK) or agents "
+        "(Microsoft 365 Agents SDK)",
         BotSdk.BOT_FRAMEWORK,
     )
 

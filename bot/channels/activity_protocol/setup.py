@@ -50,6 +50,10 @@ class SdkChannel:
 
 
 def sdk_channel(sdk: BotSdk) -> SdkChannel:
+    if sdk is BotSdk.AGENTS:
+        from bot.channels.agents import setup as agents
+
+        return agents.CHANNEL
     from bot.channels.botframework import setup as botbuilder
 
     return botbuilder.CHANNEL
