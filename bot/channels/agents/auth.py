@@ -1,8 +1,8 @@
 """Agents SDK authentication: outbound tokens through its MsalAuth, inbound channel
 tokens checked by its JwtTokenValidator.
 
-The SDK (1.9) is worked around in four places, each named where it happens, and nothing
-outside this channel sees an SDK type:
+Four details of the SDK (1.9) are worked around here (endpoint.py has a fifth), each
+said again where it is done; nothing outside this channel sees an SDK type:
 
 - MsalAuth builds its msal client inside `get_access_token`, on the event loop, and
   msal's constructor fetches the authority's OpenID configuration with blocking
