@@ -10,8 +10,9 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.channels.botframework.auth import BotTokens, MsalBotTokens, bot_token_source
-from bot.channels.botframework.setup import ConnectorHolder, setup_bot
+from bot.channels.activity_protocol.outbound import ConnectorHolder
+from bot.channels.activity_protocol.setup import sdk_channel, setup_bot
+from bot.channels.activity_protocol.tokens import BotTokens, bot_token_source
 from bot.clock import Clock, SystemClock
 from bot.conversation.escalation_port import Escalations
 from bot.core import Adviser
@@ -83,7 +84,8 @@ async def create_app(
     purges: dict[str, Purge] = {"feedback": feedback.purge_text_before}
     app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
-    tokens = bot_tokens or MsalBotTokens(settings)
+    channel = sdk_channel(settings.bot.sdk)
+    tokens = bot_tokens or channel.default_tokens(settings)
     http = SharedSession()
     app[HTTP_KEY] = http
     connector = ConnectorHolder(bot_token_source(settings, tokens), http)
@@ -122,6 +124,7 @@ async def create_app(
         app,
         settings,
         adviser,
+        channel=channel,
         feedback=feedback,
         escalations=escalations,
         clock=clock,

@@ -26,6 +26,13 @@ class SettingsError(Exception):
     """One or more settings are missing or bad; the message names each variable."""
 
 
+class BotSdk(StrEnum):
+    """Named after the channel folders, bot/channels/botframework and bot/channels/agents."""
+
+    BOT_FRAMEWORK = "botframework"  # Bot Framework SDK for Python 4.17, archived end of 2025
+    AGENTS = "agents"  # Microsoft 365 Agents SDK, its successor
+
+
 class AppType(StrEnum):
     SINGLE_TENANT = "SingleTenant"
     MULTI_TENANT = "MultiTenant"
@@ -132,6 +139,12 @@ class BotSettings:
         "override of the expected issuer of Bot Framework tokens (with the URL above)",
         "",
         shape=url,
+    )
+    sdk: BotSdk = setting(
+        "BOT_SDK",
+        "Bot SDK behind /api/messages: botframework (Bot Framework SDK) or agents "
+        "(Microsoft 365 Agents SDK)",
+        BotSdk.BOT_FRAMEWORK,
     )
 
     # Server

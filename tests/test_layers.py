@@ -1,5 +1,5 @@
-"""The layers, enforced: Bot SDKs only in bot/channels; the conversation, escalation and
-the core never import a channel."""
+"""The layers, enforced: each Bot SDK only in its own channel folder (none in what the
+channels share); the conversation, escalation and the core never import a channel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 SDKS = ("botbuilder", "botframework", "microsoft_agents")
+# The one folder under bot/channels where each SDK may be imported.
+SDK_HOMES = {
+    "botbuilder": "botframework",
+    "botframework": "botframework",
+    "microsoft_agents": "agents",
+}
 CHANNEL_FREE = ("conversation", "escalation", "core")
 
 
@@ -36,6 +42,18 @@ def test_only_channels_import_a_bot_sdk() -> None:
     assert not offenders, offenders
 
 
+def test_each_sdk_stays_in_its_own_channel_and_the_shared_code_uses_neither() -> None:
+    offenders = [
+        f"{path}: {name}"
+        for path, names in modules()
+        if path.parts[0] == "channels"
+        for name in names
+        if name.split(".")[0] in SDKS
+        and (len(path.parts) < 3 or path.parts[1] != SDK_HOMES[name.split(".")[0]])
+    ]
+    assert not offenders, offenders
+
+
 def test_conversation_escalation_and_core_never_import_a_channel() -> None:
     offenders = [
         f"{path}: {name}"
@@ -50,4 +68,4 @@ def test_conversation_escalation_and_core_never_import_a_channel() -> None:
 def test_the_checks_see_the_sdk_imports_they_guard() -> None:
     # Guards against a walk that finds nothing and so passes vacuously.
     seen = {name.split(".")[0] for path, names in modules() for name in names}
-    assert "botbuilder" in seen
+    assert {"botbuilder", "microsoft_agents"} <= seen

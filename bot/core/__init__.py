@@ -1,4 +1,4 @@
-"""The advice engine. Pure Python: never imports botbuilder, aiohttp or msal."""
+"""The advice engine. Pure Python: never imports a Bot SDK, aiohttp or msal."""
 
 from bot.core.adviser import MAX_CHARS, Adviser
 from bot.core.knowledge import KnowledgeError, coverage, default_knowledge_dir, load_knowledge

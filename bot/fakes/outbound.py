@@ -13,10 +13,10 @@ class RecordingOutbound:
 
     sent: list[tuple[str | Reply, str | None]] = field(default_factory=list)
 
-    async def typing(self, turn_context: object) -> None:
+    async def typing(self, incoming: object) -> None:
         self.sent.append(("typing", None))
 
-    async def send(self, turn_context: object, replies: list[Reply], acted_on: str | None) -> None:
+    async def send(self, incoming: object, replies: list[Reply], acted_on: str | None) -> None:
         self.sent += [(reply, acted_on) for reply in replies]
 
     @property

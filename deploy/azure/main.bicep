@@ -32,6 +32,13 @@ param botDisplayName string = 'Social media policy adviser'
 ])
 param botSku string = 'F0'
 
+@description('Bot SDK behind /api/messages (BOT_SDK): the Bot Framework SDK, or its successor the Microsoft 365 Agents SDK.')
+@allowed([
+  'botframework'
+  'agents'
+])
+param botSdk string = 'botframework'
+
 @description('Days before stored question text and closed tickets are deleted (BOT_RETENTION_DAYS).')
 @minValue(1)
 param retentionDays int = 30
@@ -312,6 +319,10 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             {
               name: 'BOT_RETENTION_DAYS'
               value: string(retentionDays)
+            }
+            {
+              name: 'BOT_SDK'
+              value: botSdk
             }
             {
               name: 'CARD_SIGNING_KEY'

@@ -22,8 +22,8 @@ from bot.fakes.connector import FakeConnector, Member, Sent
 from bot.fakes.graph import FakeGraph, FakeUser
 from bot.fakes.identity import FakeIdentity
 from bot.fakes.tokens import StaticBotTokens
-from bot.settings import Settings
-from tests.channels.botframework.conftest import actions_of, cards_in, local_settings, start
+from bot.settings import BotSdk, Settings
+from tests.channels.conftest import actions_of, cards_in, local_settings, start
 
 CLIENT, SECRET = "00000000-aaaa-4bbb-8ccc-00000000c11e", "graph-secret-value"
 CATALOG_APP = "00000000-aaaa-4bbb-8ccc-0000000ca7a1"
@@ -139,7 +139,7 @@ def world_settings() -> dict[str, str]:
 
 @pytest.fixture
 async def world(
-    tmp_path: Path, adviser: Adviser, world_settings: dict[str, str]
+    tmp_path: Path, adviser: Adviser, world_settings: dict[str, str], bot_sdk: BotSdk
 ) -> AsyncIterator[World]:
     clock = FakeClock(START)
     async with (

@@ -18,15 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.fakes import activities
 from bot.fakes.connector import FakeConnector
 from bot.fakes.graph import FakeGraph
 from bot.fakes.identity import FakeIdentity
-from tests.channels.botframework.conftest import actions_of, card_text, cards_in
-from tests.channels.botframework.test_serve import free_port, wait_healthy
+from tests.channels.conftest import actions_of, card_text, cards_in
+from tests.channels.test_serve import free_port, wait_healthy
 from tests.conftest import ROOT
 from tests.escalation.conftest import ASKER, CLIENT, SECRET, SIGNING_KEY, directory
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 QUESTION = "Can I share a photo of my team at the Parliament's garden party?"
 

@@ -8,10 +8,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
+
 from bot.app import ESCALATION_KEY
 from bot.escalation.tickets import Status
 from bot.fakes.connector import Sent
-from tests.channels.botframework.conftest import actions_of, card_text, cards_in
+from tests.channels.conftest import actions_of, card_text, cards_in
 from tests.escalation.conftest import (
     ASKER,
     CATALOG_APP,
@@ -22,6 +24,8 @@ from tests.escalation.conftest import (
     STRANGER,
     World,
 )
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
 

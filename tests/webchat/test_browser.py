@@ -20,7 +20,7 @@ from bot.app import FEEDBACK_KEY
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
 from bot.webchat.page import STATIC
-from tests.channels.botframework.conftest import local_settings, start
+from tests.channels.conftest import local_settings, start
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")

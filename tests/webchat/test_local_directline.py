@@ -7,10 +7,13 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
-from tests.channels.botframework.conftest import local_settings, start
+from tests.channels.conftest import local_settings, start
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 
 async def test_a_conversation_needs_a_token_from_chat_token_and_relays_to_the_bot(

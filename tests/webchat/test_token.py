@@ -19,7 +19,7 @@ from bot.fakes.channel_issuer import ChannelIssuer
 from bot.fakes.directline import FakeDirectLine
 from bot.fakes.tokens import StaticBotTokens
 from bot.webchat.token import RateLimiter
-from tests.channels.botframework.conftest import local_settings, start
+from tests.channels.conftest import local_settings, start
 
 SECRET = "directline-secret-value-never-shown"
 AUDIENCE = "api://adviser.example.org/11111111-2222-3333-4444-555555555555"

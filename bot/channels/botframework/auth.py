@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
 from botbuilder.schema import Activity
@@ -31,16 +31,10 @@ from botframework.connector.auth import (
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from bot import logs
-from bot.http import TokenSource
-from bot.settings import AppType, Settings
+from bot.channels.activity_protocol.tokens import BotTokens
+from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.botframework")
-
-
-class BotTokens(Protocol):
-    """Access tokens the bot presents to the Bot Connector (replies, proactive messages)."""
-
-    async def token(self, app_id: str, scope: str, login_endpoint: str) -> str: ...
 
 
 class MsalBotTokens:
@@ -234,24 +228,6 @@ class BotConfig:
             self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.bot.channel_openid_metadata_url
         if settings.bot.channel_token_issuer:
             self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = settings.bot.channel_token_issuer
-
-
-def bot_token_source(settings: Settings, tokens: BotTokens) -> TokenSource:
-    """Tokens for talking to the Bot Connector (public cloud); none in local mode."""
-    tenant = (
-        settings.bot.app_tenant_id
-        if settings.bot.app_type is not AppType.MULTI_TENANT and settings.bot.app_tenant_id
-        else AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
-    )
-    login = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + tenant
-    scope = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
-
-    async def token() -> str | None:
-        if settings.local_mode:
-            return None
-        return await tokens.token(settings.bot.app_id, scope, login)
-
-    return token
 
 
 # --- signing keys --------------------------------------------------------------------

@@ -1,13 +1,11 @@
-"""`POST /api/messages`: parse and authenticate the activity, then run the turn."""
+"""`POST /api/messages` on botbuilder: authenticate the activity, then run the turn."""
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -15,24 +13,22 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 
 from bot import logs
-from bot.channels.botframework.auth import (
-    BotConfig,
-    BotTokens,
-    CachingAuthentication,
-    TokenCredentialsFactory,
+from bot.channels.activity_protocol.requests import (
+    MessagesHandler,
+    problem,
+    read_activity,
+    turn_response,
 )
-from bot.channels.botframework.handler import AdviserBot
-from bot.conversation.dialogue import SORRY
+from bot.channels.activity_protocol.tokens import BotTokens
+from bot.channels.activity_protocol.turns import Turns
+from bot.channels.botframework.auth import BotConfig, CachingAuthentication, TokenCredentialsFactory
+from bot.channels.botframework.handler import AdviserBot, activity_json
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.botframework")
 
 
-def problem(status: int, title: str) -> web.Response:
-    return web.json_response({"error": {"status": status, "message": title}}, status=status)
-
-
-def create_adapter(settings: Settings, tokens: BotTokens) -> CloudAdapter:
+def create_adapter(settings: Settings, tokens: BotTokens, turns: Turns) -> CloudAdapter:
     auth = ConfigurationBotFrameworkAuthentication(
         BotConfig(settings),
         credentials_factory=TokenCredentialsFactory(settings.bot.app_id, tokens),
@@ -40,22 +36,10 @@ def create_adapter(settings: Settings, tokens: BotTokens) -> CloudAdapter:
     adapter = CloudAdapter(CachingAuthentication(auth, tokens))
 
     async def on_error(turn_context: TurnContext, error: Exception) -> None:
-        activity = turn_context.activity
-        log.error(
-            "turn.failed",
-            exc_info=error,
-            extra=logs.fields(activity_type=activity.type, channel=activity.channel_id),
-        )
-        try:
-            await turn_context.send_activity(MessageFactory.text(SORRY))
-        except Exception as exc:  # the connector itself may be what failed
-            log.error("turn.apology_failed", extra=logs.fields(error=str(exc)))
+        await turns.failed(activity_json(turn_context.activity), error)
 
     adapter.on_turn_error = on_error
     return adapter
-
-
-MessagesHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def messages_endpoint(
@@ -64,27 +48,18 @@ def messages_endpoint(
     auth = adapter.bot_framework_authentication
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        header = request.headers.get("Authorization")
-        if not settings.local_mode and not header:
-            # Checked before the adapter: with auth overrides set it answers 500, not 401.
-            return problem(401, "missing Authorization header")
-        if request.content_type != "application/json":
-            return problem(415, "expected application/json")
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return problem(400, "body is not valid JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return problem(400, "body is not a Bot Framework activity")
+        body = await read_activity(request, settings)
+        if isinstance(body, web.Response):
+            return body
         try:
             activity = Activity().deserialize(body)
         except Exception:
             return problem(400, "body is not a Bot Framework activity")
-        if not activity.service_url or not activity.conversation or not activity.conversation.id:
-            return problem(400, "activity needs serviceUrl and conversation.id")
         try:
+            # With the auth overrides set, botbuilder answers a missing header with a 500,
+            # so read_activity has already refused that.
             authenticated = await auth.authenticate_request(
-                activity, None if settings.local_mode else header
+                activity, None if settings.local_mode else request.headers["Authorization"]
             )
         except Exception as exc:  # PermissionError, expired or badly signed JWT, …
             log.warning("auth.rejected", extra=logs.fields(reason=type(exc).__name__))
@@ -92,8 +67,6 @@ def messages_endpoint(
         response: InvokeResponse | None = await adapter.process_activity(
             authenticated, activity, bot.on_turn
         )
-        if response is not None:
-            return web.json_response(response.body, status=response.status)
-        return web.Response(status=201)
+        return turn_response(None if response is None else (response.status, response.body))
 
     return messages

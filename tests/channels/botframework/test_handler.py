@@ -1,4 +1,5 @@
-"""The handler under botbuilder's TestAdapter, replies caught by a recording outbound."""
+"""The botbuilder handler under botbuilder's TestAdapter, driving the shared Turns; replies
+caught by a recording outbound."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from botbuilder.schema import (
     Activity,
     ActivityTypes,
     ChannelAccount,
-    ConversationAccount,
     Mention,
 )
 
-from bot.channels.botframework.activities import person_from_activity
-from bot.channels.botframework.handler import AdviserBot
+from bot.channels.activity_protocol.turns import Turns
+from bot.channels.botframework.handler import AdviserBot, activity_json
 from bot.clock import FakeClock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.types import Person, Reply
@@ -51,7 +51,7 @@ def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = No
         max_chars=Settings().bot.max_message_chars,
         retention_days=30,
     )
-    return AdviserBot(dialogue, typing_delay, RecordingOutbound())
+    return AdviserBot(Turns(dialogue, typing_delay, RecordingOutbound()))
 
 
 def adapter_for(bot: AdviserBot) -> TestAdapter:
@@ -59,8 +59,8 @@ def adapter_for(bot: AdviserBot) -> TestAdapter:
 
 
 def sent(bot: AdviserBot) -> list[Any]:
-    assert isinstance(bot.outbound, RecordingOutbound)
-    return [item for item, _ in bot.outbound.sent]
+    assert isinstance(bot.turns.outbound, RecordingOutbound)
+    return [item for item, _ in bot.turns.outbound.sent]
 
 
 async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
@@ -155,40 +155,6 @@ async def test_forged_or_stale_actions_get_a_polite_reply(
     assert "couldn't act on that button" in reply.text
 
 
-def test_tenant_comes_from_channel_data_and_direct_line_ids_give_the_object_id() -> None:
-    teams = Activity(
-        type="message",
-        channel_id="msteams",
-        service_url="https://smba.example/",
-        from_property=ChannelAccount(id="29:u", name="U", aad_object_id="oid-1"),
-        recipient=ChannelAccount(id="28:bot"),
-        conversation=ConversationAccount(id="a:1", conversation_type="personal"),
-        channel_data={"tenant": {"id": "tenant-1"}},
-    )
-    person = person_from_activity(teams)
-    assert (person.tenant_id, person.aad_object_id) == ("tenant-1", "oid-1")
-    assert person.conversation["conversation"]["id"] == "a:1"
-    assert person.conversation["serviceUrl"] == "https://smba.example/"
-    web = Activity(
-        type="message",
-        channel_id="directline",
-        service_url="https://directline.example/",
-        from_property=ChannelAccount(id="dl_oid-2", name="W"),
-        recipient=ChannelAccount(id="bot"),
-        conversation=ConversationAccount(id="c1"),
-    )
-    assert person_from_activity(web).aad_object_id == "oid-2"
-    anonymous = Activity(
-        type="message",
-        channel_id="directline",
-        service_url="https://directline.example/",
-        from_property=ChannelAccount(id="guest-7"),
-        recipient=ChannelAccount(id="bot"),
-        conversation=ConversationAccount(id="c2"),
-    )
-    assert person_from_activity(anonymous).aad_object_id is None
-
-
 async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Adviser) -> None:
     class Broken(NoEscalations):
         async def my_requests(self, asker: Person) -> Reply:
@@ -197,11 +163,10 @@ async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Advise
     bot = make_bot(adviser, escalations=Broken())
     adapter = TestAdapter(bot.on_turn)
 
-    async def on_error(context: TurnContext, error: Exception) -> None:
-        from bot.conversation.dialogue import SORRY
-
-        await context.send_activity(SORRY)
+    async def on_error(context: TurnContext, error: Exception) -> None:  # as endpoint.py's
+        await bot.turns.failed(activity_json(context.activity), error)
 
     adapter.on_turn_error = on_error
     await adapter.send("my requests")
-    assert "something went wrong on my side" in adapter.get_next_activity().text
+    [apology] = sent(bot)
+    assert "something went wrong on my side" in (apology.text or "")

@@ -19,7 +19,9 @@ from bot.fakes.channel_issuer import ISSUER, ChannelIssuer
 from bot.fakes.connector import FakeConnector
 from bot.fakes.tokens import StaticBotTokens
 from bot.settings import AppType
-from tests.channels.botframework.conftest import Running, local_settings, start
+from tests.channels.conftest import Running, local_settings, start
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 APP_ID = "00000000-aaaa-4bbb-8ccc-000000000042"
 
@@ -114,6 +116,15 @@ async def test_bad_tokens_are_401(secured: Running, issuer: ChannelIssuer, probl
     response = await secured.post(activity, Authorization=f"Bearer {token}")
     assert response.status == 401
     assert secured.connector.sent == []
+
+
+async def test_a_key_that_does_not_endorse_the_channel_is_401(
+    secured: Running, issuer: ChannelIssuer
+) -> None:
+    url = secured.connector.service_url
+    slack = {**activities.message("hi", TeamsUser(), url), "channelId": "slack"}  # key: msteams
+    response = await secured.post(slack, Authorization=f"Bearer {issuer.token(APP_ID, url)}")
+    assert (response.status, secured.connector.sent) == (401, [])
 
 
 async def test_signing_keys_are_fetched_at_start_off_the_event_loop(

@@ -1,7 +1,12 @@
-"""A real bot server on 127.0.0.1 and a fake Bot Connector it replies to."""
+"""A real bot server on 127.0.0.1 and a fake Bot Connector it replies to.
+
+The HTTP-level suite (here and in tests/escalation and tests/webchat) runs once per Bot
+SDK: its modules use the `bot_sdk` fixture (tests/conftest.py), which sets `BOT_SDK`.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +21,7 @@ from bot.clock import FakeClock
 from bot.core import Adviser
 from bot.fakes.connector import FakeConnector, Sent
 from bot.fakes.tokens import StaticBotTokens
-from bot.settings import Settings
+from bot.settings import BotSdk, Settings
 
 
 @dataclass
@@ -48,8 +53,13 @@ class Running:
 
 def local_settings(tmp_path: Path, **env: str) -> Settings:
     """Settings as the server reads them: from environment variables (named as in the
-    runbook), so a test goes through the same parsing and checks as a deployment."""
-    base = {"BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"), "BOT_TYPING_DELAY_MS": "10000"}
+    runbook), so a test goes through the same parsing and checks as a deployment.
+    `BOT_SDK` comes from the test's own environment (the `bot_sdk` fixture sets it)."""
+    base = {
+        "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "BOT_TYPING_DELAY_MS": "10000",
+        "BOT_SDK": os.environ.get("BOT_SDK", ""),
+    }
     return Settings.from_env({**base, **env})
 
 
@@ -66,7 +76,7 @@ async def start(
 
 
 @pytest.fixture
-async def running(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Running]:
+async def running(tmp_path: Path, adviser: Adviser, bot_sdk: BotSdk) -> AsyncIterator[Running]:
     clock = FakeClock()
     tokens = StaticBotTokens()
     async with FakeConnector() as connector, aiohttp.ClientSession() as http:

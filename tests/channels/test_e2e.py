@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+import pytest
+
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
-from tests.channels.botframework.conftest import Running, actions_of, card_text, cards_in
+from tests.channels.conftest import Running, actions_of, card_text, cards_in
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 USER = TeamsUser()
 
@@ -128,3 +132,10 @@ async def test_a_throttled_reply_still_reaches_the_user(running: Running) -> Non
     url = running.connector.service_url
     sent = await running.turn(activities.message("hello", TeamsUser(), url))
     assert sent[0].activity["type"] == "message"
+
+
+async def test_a_turn_that_fails_ends_with_an_apology_not_silence(running: Running) -> None:
+    running.connector.fail_next(500, times=1)  # not a status worth retrying: the turn fails
+    url = running.connector.service_url
+    sent = await running.turn(activities.message("hello", TeamsUser(), url))
+    assert "something went wrong on my side" in sent[0].activity["text"]

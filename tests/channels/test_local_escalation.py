@@ -3,9 +3,13 @@ newcomer can try the whole flow alone. Clearly labelled, and only without Graph.
 
 from __future__ import annotations
 
+import pytest
+
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
-from tests.channels.botframework.conftest import Running, actions_of, card_text, cards_in
+from tests.channels.conftest import Running, actions_of, card_text, cards_in
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 USER = TeamsUser()
 

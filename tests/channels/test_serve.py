@@ -11,9 +11,12 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.harness import poke
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
 
 def free_port() -> int:

@@ -1,0 +1,117 @@
+"""What each kind of activity makes the dialogue do, whichever SDK routed it.
+
+An SDK's handler only recognises the kind of activity and passes its JSON here: a
+message or a card's Action.Submit, an Action.Execute invoke, members added, the app
+installed, or a failed turn. What the bot says is in bot/conversation; how replies leave
+is the `Outbound` given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from bot import logs
+from bot.channels.activity_protocol.activities import (
+    Activity,
+    added_member_ids,
+    executed_data,
+    is_personal,
+    person_from_activity,
+    strip_bot_mention,
+    submitted_data,
+)
+from bot.channels.activity_protocol.outbound import Outbound
+from bot.conversation import cards
+from bot.conversation.dialogue import SORRY, Dialogue
+from bot.conversation.types import Reply
+
+log = logging.getLogger("bot.channels")
+
+# Teams sends both installationUpdate and conversationUpdate on install: one welcome.
+WELCOME_ONCE_SECONDS = 60.0
+
+
+class Turns:
+    def __init__(self, dialogue: Dialogue, typing_delay: float, outbound: Outbound) -> None:
+        self.dialogue = dialogue
+        self.typing_delay = typing_delay
+        self.outbound = outbound
+        self._welcomed: dict[str, float] = {}
+
+    async def message(self, incoming: Activity) -> None:
+        """A typed message, or the data of a card's Action.Submit."""
+        person = person_from_activity(incoming)
+        acted_on = incoming.get("replyToId")
+        data = submitted_data(incoming)
+        if data is not None:
+            work = self.dialogue.action(person, data, acted_on)
+        else:
+            work = self.dialogue.message(person, strip_bot_mention(incoming))
+        replies = await self._with_typing(incoming, work)
+        await self.outbound.send(incoming, replies, acted_on)
+
+    async def card_executed(self, incoming: Activity) -> dict[str, Any]:
+        """Action.Execute (Teams universal actions): returns the card that replaces the
+        one acted on; any other reply goes out as a message."""
+        replies = await self.dialogue.action(
+            person_from_activity(incoming), executed_data(incoming), None
+        )
+        replacement = next((r.replace or r.card for r in replies if r.replace or r.card), None)
+        texts = [r.text for r in replies if r.text]
+        if replacement is None:
+            replacement = cards.notice_card("\n\n".join(texts) or "Done.")
+            texts = []
+        await self.outbound.send(incoming, [Reply(text=t) for t in texts], None)
+        return replacement
+
+    async def members_added(self, incoming: Activity) -> None:
+        bot_id = (incoming.get("recipient") or {}).get("id")
+        added = added_member_ids(incoming)
+        if bot_id in added or (is_personal(incoming) and any(m != bot_id for m in added)):
+            await self.installed(incoming)
+
+    async def installed(self, incoming: Activity) -> None:
+        conversation = str((incoming.get("conversation") or {}).get("id") or "")
+        now = time.monotonic()
+        if now - self._welcomed.get(conversation, -1e9) < WELCOME_ONCE_SECONDS:
+            return
+        self._welcomed = {c: t for c, t in self._welcomed.items() if now - t < WELCOME_ONCE_SECONDS}
+        self._welcomed[conversation] = now
+        if is_personal(incoming):
+            await self.outbound.send(incoming, self.dialogue.welcome(), None)
+        else:
+            await self.outbound.send(incoming, self.dialogue.team_welcome(), None)
+
+    async def failed(self, incoming: Activity, error: Exception) -> None:
+        """A turn raised: log it, and tell the user rather than going silent."""
+        log.error(
+            "turn.failed",
+            exc_info=error,
+            extra=logs.fields(
+                activity_type=incoming.get("type"), channel=incoming.get("channelId")
+            ),
+        )
+        try:
+            await self.outbound.send(incoming, [Reply(text=SORRY)], None)
+        except Exception as exc:  # the connector itself may be what failed
+            log.error("turn.apology_failed", extra=logs.fields(error=str(exc)))
+
+    async def _with_typing(self, incoming: Activity, work: Awaitable[list[Reply]]) -> list[Reply]:
+        """Show typing only if the answer is slower than `typing_delay`."""
+
+        async def typing_later() -> None:
+            await asyncio.sleep(self.typing_delay)
+            await self.outbound.typing(incoming)
+
+        typing = asyncio.create_task(typing_later())
+        try:
+            return await work
+        finally:
+            if not typing.done():
+                typing.cancel()
+            elif typing.exception() is not None:
+                log.warning("typing.failed", extra=logs.fields(error=str(typing.exception())))

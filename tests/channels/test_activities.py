@@ -1,0 +1,82 @@
+"""Activity JSON → conversation values, the same whichever SDK parsed the activity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botbuilder.schema import Activity as BotbuilderActivity
+from microsoft_agents.activity import Activity as AgentsActivity
+
+from bot.channels.activity_protocol.activities import person_from_activity, strip_bot_mention
+from bot.channels.activity_protocol.outbound import reply_activity
+from bot.channels.agents.handler import activity_json as agents_json
+from bot.channels.botframework.handler import activity_json as botbuilder_json
+from bot.fakes import activities
+from bot.fakes.activities import TENANT, TeamsUser
+
+USER = TeamsUser()
+URL = "https://smba.example/amer/"
+Parse = Callable[[dict[str, Any]], dict[str, Any]]
+SDKS: dict[str, Parse] = {
+    "botbuilder": lambda body: botbuilder_json(BotbuilderActivity().deserialize(body)),
+    "agents": lambda body: agents_json(AgentsActivity.model_validate(body)),
+}
+KINDS = {
+    "message": activities.message("Can I post this?", USER, URL),
+    "submit": activities.card_submit({"action": "ask", "question": "q"}, USER, URL, "a-1"),
+    "execute": activities.card_execute({"action": "ask", "question": "q"}, USER, URL),
+    "installed": activities.bot_installed(USER, URL),
+}
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_the_tenant_is_kept_whichever_sdk_parsed_the_activity(sdk: str) -> None:
+    person = person_from_activity(SDKS[sdk](KINDS["message"]))
+    assert (person.tenant_id, person.aad_object_id) == (TENANT, USER.aad_object_id)
+    assert person.conversation["conversation"] == {
+        "id": USER.conversation_id,
+        "conversationType": "personal",
+        "tenantId": TENANT,
+    }
+    assert person.conversation["serviceUrl"] == URL
+    assert person.conversation["bot"]["id"] == activities.BOT_ID
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_both_sdks_give_the_same_person_and_the_same_reply(kind: str) -> None:
+    botbuilder, agents = (SDKS[sdk](KINDS[kind]) for sdk in ("botbuilder", "agents"))
+    assert person_from_activity(botbuilder) == person_from_activity(agents)
+    assert reply_activity(botbuilder, text="x") == reply_activity(agents, text="x")
+
+
+def test_direct_line_user_ids_give_the_entra_object_id() -> None:
+    base = {"type": "message", "channelId": "directline", "serviceUrl": URL}
+    signed_in = {**base, "from": {"id": "dl_oid-2", "name": "W"}, "conversation": {"id": "c1"}}
+    assert person_from_activity(signed_in).aad_object_id == "oid-2"
+    anonymous = {**base, "from": {"id": "guest-7"}, "conversation": {"id": "c2"}}
+    assert person_from_activity(anonymous).aad_object_id is None
+    assert person_from_activity(anonymous).tenant_id is None
+
+
+def test_the_tenant_falls_back_to_channel_data() -> None:
+    body = {**KINDS["message"], "conversation": {"id": "a:1"}}
+    assert person_from_activity(body).tenant_id == TENANT
+    assert reply_activity(body)["conversation"] == {"id": "a:1", "tenantId": TENANT}
+
+
+def test_only_the_bots_own_mention_is_stripped() -> None:
+    body = {
+        **KINDS["message"],
+        "text": "<at>Policy adviser</at> ask <at>Sam</at> about it",
+        "entities": [
+            {
+                "type": "mention",
+                "text": "<at>Policy adviser</at>",
+                "mentioned": {"id": activities.BOT_ID},
+            },
+            {"type": "mention", "text": "<at>Sam</at>", "mentioned": {"id": "29:sam"}},
+        ],
+    }
+    assert strip_bot_mention(body) == "ask <at>Sam</at> about it"
