@@ -5,7 +5,8 @@ import json
 import subprocess
 import sys
 
-from bot.cli import ask_jsonl, chat
+from bot.cli import ask_jsonl
+from bot.conversation.labels import VERDICTS
 from bot.core import Adviser, Verdict
 from tests.conftest import ROOT
 
@@ -37,12 +38,28 @@ def test_jsonl_exit_zero_when_all_lines_are_good(adviser: Adviser) -> None:
     assert ask_jsonl(adviser, ['{"id": 1, "text": "hi"}'], io.StringIO()) == 0
 
 
-def test_chat_answers_until_quit(adviser: Adviser) -> None:
+def test_jsonl_answers_carry_the_policy_version(adviser: Adviser) -> None:
     out = io.StringIO()
-    assert chat(adviser, io.StringIO("hello\nhelp\nquit\n"), out) == 0
-    screen = out.getvalue()
-    assert "[NOT MY AREA]" in screen
-    assert "Commands:" in screen
+    ask_jsonl(adviser, ['{"id": 1, "text": "can i post a selfie at my desk?"}'], out)
+    assert json.loads(out.getvalue())["policy_version"] == adviser.knowledge.policy_version
+
+
+def test_ask_prints_the_answer_card_as_the_terminal_shows_it(adviser: Adviser) -> None:
+    question = "Can I post about the Scottish Government's budget on my own account?"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", question],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    advice = adviser.advise(question)
+    assert done.stdout.startswith("┃ " + VERDICTS[advice.verdict].badge)
+    wording = adviser.knowledge.clauses[advice.clauses[0]].text
+    assert wording in " ".join(done.stdout.split()), "the clause wording is shown"
+    assert "[Ask my line manager]" in done.stdout
+    assert "confidence" not in done.stdout
 
 
 def test_module_entry_point_runs() -> None:
