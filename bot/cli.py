@@ -48,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     poke = sub.add_parser("poke", help="send one message to a running bot server, as Teams would")
     poke.add_argument("text", help="the message to send")
-    poke.add_argument("--url", default="http://127.0.0.1:3978", help="the bot server's base URL")
+    poke.add_argument(
+        "--url",
+        help="the bot server's base URL (default: http://BOT_HOST:PORT, i.e. 127.0.0.1:3978)",
+    )
+    poke.add_argument("--json", action="store_true", help="print the raw activities as JSON")
 
     package = sub.add_parser("package", help="build the Teams app package (zip) to upload")
     package.add_argument(
@@ -58,14 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", required=True, help="public host name of the bot, e.g. adviser.example.org"
     )
     package.add_argument(
-        "--out", type=Path, default=Path("dist/teams-app.zip"), help="where to write the zip"
+        "--out",
+        type=Path,
+        default=Path("dist/teams-app.zip"),
+        help="where to write the zip (default: %(default)s)",
     )
-    package.add_argument("--version", dest="app_version", default="1.0.0", help="app version")
     package.add_argument(
-        "--website-url", default="https://www.parliament.scot", help="developer website"
+        "--version", dest="app_version", default="1.0.0", help="app version (default: %(default)s)"
     )
-    package.add_argument("--privacy-url", default="", help="privacy notice (default: website)")
-    package.add_argument("--terms-url", default="", help="terms of use (default: website)")
+    package.add_argument(
+        "--website-url",
+        default="https://www.parliament.scot",
+        help="developer website (default: %(default)s)",
+    )
+    package.add_argument(
+        "--privacy-url", default="", help="privacy notice (default: the website URL)"
+    )
+    package.add_argument("--terms-url", default="", help="terms of use (default: the website URL)")
 
     sub.add_parser("settings", help="list every setting, its variable and default")
     return parser
@@ -81,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.host, args.port)
         if args.command == "package":
             return package(args, sys.stdout)
+        settings = Settings.from_env()
         if args.command == "poke":
             from bot.harness import poke  # aiohttp loads only when needed
 
-            return asyncio.run(poke(args.url, args.text, sys.stdout))
-        settings = Settings.from_env()
+            url = args.url or server_url(settings)
+            return asyncio.run(poke(url, args.text, sys.stdout, raw=args.json))
         directory = args.knowledge or settings.bot.knowledge_dir or default_knowledge_dir()
         if args.command == "knowledge":
             return knowledge_cli.run(args, directory, sys.stdout)
@@ -111,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         out = render_card(card, style=Style.for_stream(sys.stdout))
     print(out)  # noqa: T201
     return 0
+
+
+def server_url(settings: Settings) -> str:
+    """Where `serve` listens with these settings, as a client reaches it."""
+    host = settings.bot.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - listening everywhere: ask locally
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.bot.port}"
 
 
 def ask_jsonl(adviser: Adviser, lines: Iterable[str], out: TextIO) -> int:
