@@ -20,7 +20,6 @@ import contextlib
 import logging
 import os
 import select
-import tempfile
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -38,9 +37,10 @@ PASTE_SECONDS = 0.1
 PROMPT = "you> "
 QUIT = frozenset({"quit", "exit", "bye"})
 YES = frozenset({"y", "yes", "true", "1", "on"})
+IN_MEMORY = ":memory:"  # SQLite's name for a database that is never written to disk
 BANNER = (
-    "Social media policy adviser, in this terminal. It runs on this machine only: "
-    "requests and feedback are kept until you quit, then deleted.\n"
+    "Social media policy adviser, in this terminal. It runs on this machine only, and "
+    "keeps your requests and feedback in memory until you leave: nothing is saved.\n"
     "Type a question or paste a draft post and press Enter. To press a button, type its "
     "number in [brackets]. Type quit or press Ctrl-D to leave."
 )
@@ -278,21 +278,21 @@ def run_chat(settings: Settings, adviser: Adviser, stdin: TextIO, out: TextIO) -
         ReadlineKeys(stdin.fileno()) if interactive else StreamKeys(stdin.fileno(), screen.write)
     )
     screen.keys = keys
-    with tempfile.TemporaryDirectory(prefix="adviser-chat-") as folder:
-        local = terminal_settings(settings, Path(folder) / "chat.sqlite3")
-        style = Style.for_stream(out)
-        app = LoopThread(local, adviser, screen.show, style)
-        try:
-            channel = app.start()
-            screen.show(plain_text(BANNER, style))
-            app.run(channel.welcome())
-            converse(channel, app, keys, screen)
-        except KeyboardInterrupt:
-            screen.write("\n")
-        finally:
-            # A second Ctrl-C leaves at once: the database is a temporary file.
-            with contextlib.suppress(KeyboardInterrupt):
-                app.stop()
+    # In memory: what the person types never reaches the disk, however the chat ends.
+    local = terminal_settings(settings, Path(IN_MEMORY))
+    style = Style.for_stream(out)
+    app = LoopThread(local, adviser, screen.show, style)
+    try:
+        channel = app.start()
+        screen.show(plain_text(BANNER, style))
+        app.run(channel.welcome())
+        converse(channel, app, keys, screen)
+    except KeyboardInterrupt:
+        screen.write("\n")
+    finally:
+        # A second Ctrl-C leaves at once: there is nothing on disk to tidy up.
+        with contextlib.suppress(KeyboardInterrupt):
+            app.stop()
     return 0
 
 

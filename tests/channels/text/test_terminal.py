@@ -3,6 +3,7 @@ readline), and with piped input."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -15,6 +16,7 @@ import sys
 import termios
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -101,6 +103,10 @@ class Terminal:
         return True
 
     def close(self) -> None:
+        if self.status is None:  # leave as a person would, so the chat can tidy up
+            with contextlib.suppress(OSError, AssertionError):
+                self.type("\x03")
+                self.exit_code()
         if self.status is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -136,6 +142,21 @@ def test_the_chat_greets_and_a_paste_is_one_message(terminal: Terminal) -> None:
     answers = terminal.screen[pasted : terminal.mark]
     assert answers.count("you> ") == 1, f"the paste was not one message:\n{answers}"
     assert answers.count("Policy clauses") == 1
+    assert "The problem: “Vote for the Greens next week!”" in answers
+
+
+def test_a_bracketed_paste_is_one_message(terminal: Terminal) -> None:
+    # A terminal with bracketed paste marks the paste; readline keeps it in the line
+    # being edited, newlines and all, until Enter.
+    terminal.type(f"\x1b[200~{DRAFT}\x1b[201~")
+    pasted = terminal.mark
+    terminal.wait_for(r"Vote for the Greens next week!")
+    terminal.type("\n")
+    terminal.prompt()
+    terminal.type("privacy\n")
+    terminal.wait_for(r"Privacy: ")
+    answers = terminal.screen[pasted : terminal.mark]
+    assert answers.count("you> ") == 1, f"the paste was not one message:\n{answers}"
     assert "The problem: “Vote for the Greens next week!”" in answers
 
 
@@ -194,14 +215,18 @@ def test_ctrl_d_leaves_cleanly(terminal: Terminal) -> None:
     assert "Traceback" not in terminal.screen
 
 
-def test_piped_input_is_one_message_and_ends_cleanly() -> None:
+def test_piped_input_is_one_message_ends_cleanly_and_leaves_nothing_on_disk(
+    tmp_path: Path,
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "chat"],
         input=DRAFT,
         capture_output=True,
         text=True,
-        cwd=ROOT,
-        env=chat_env(),
+        cwd=tmp_path,
+        env={**chat_env(), "TMPDIR": str(scratch), "PYTHONPATH": str(ROOT)},
         timeout=WAIT_SECONDS,
         check=False,
     )
@@ -209,3 +234,4 @@ def test_piped_input_is_one_message_and_ends_cleanly() -> None:
     assert "Traceback" not in done.stderr
     assert done.stdout.count("you> ") == 2  # the draft, then the end of input
     assert "Policy clauses" in done.stdout
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["tmp"], "the chat wrote files"
