@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import select
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -283,7 +284,11 @@ def run_chat(settings: Settings, adviser: Adviser, stdin: TextIO, out: TextIO) -
     style = Style.for_stream(out)
     app = LoopThread(local, adviser, screen.show, style)
     try:
-        channel = app.start()
+        try:
+            channel = app.start()
+        except OSError as exc:  # no local port, or the database cannot open
+            sys.stderr.write(f"error: the chat could not start: {exc}\n")
+            return 2
         screen.show(plain_text(BANNER, style))
         app.run(channel.welcome())
         converse(channel, app, keys, screen)
