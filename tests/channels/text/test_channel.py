@@ -190,3 +190,24 @@ async def test_a_forged_button_gets_the_stale_reply(chat: tuple[TextChannel, Sho
     forged = Choice("Withdraw", {"type": "Action.Submit", "data": data})
     await channel.press(Chosen(manager.number, manager.card_id, forged), {})
     assert shown.blocks[-1].split() == STALE_BUTTON.replace("**", "").split()
+
+
+@pytest.mark.e2e
+async def test_a_request_to_the_dcct_can_be_withdrawn_from_my_requests(
+    chat: tuple[TextChannel, Shown],
+) -> None:
+    channel, shown = chat
+    await channel.say(QUESTION)
+    await channel.press(button(channel, shown.blocks[-1], "Ask the DCCT"), {})
+    mark = len(shown.blocks)
+    await channel.press(
+        button(channel, shown.blocks[-1], "Send request"), {"question": QUESTION, "consent": "true"}
+    )
+    await shown.until(r"Delivered to DCCT \(local stand-in\)", mark)
+    await channel.say("my requests")
+    listed = shown.blocks[-1]
+    assert "#1 to the DCCT: waiting for an answer" in listed
+    await channel.press(button(channel, listed, "Withdraw"), {})
+    await channel.say("my requests")
+    assert "#1 to the DCCT: withdrawn" in shown.blocks[-1]
+    assert "Withdraw" not in shown.blocks[-1]
