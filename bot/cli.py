@@ -9,19 +9,19 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from bot import knowledge_cli, logs
+from bot.channels.text.render import Style, render_card
+from bot.conversation.cards import answer_card
 from bot.core import Adviser, KnowledgeError, default_knowledge_dir
 from bot.core.encoder import ModelError
-from bot.render_text import render
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.cli")
 JSONL_FIELDS = ("verdict", "clauses", "entry", "confidence", "route", "answer", "policy_version")
-CHAT_HELP = """Type a question or paste a draft post and press Enter.
-Commands: help, quit (or Ctrl-D)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     poke = sub.add_parser("poke", help="send one message to a running bot server, as Teams would")
     poke.add_argument("text", help="the message to send")
-    poke.add_argument("--url", default="http://127.0.0.1:3978", help="the bot server's base URL")
+    poke.add_argument(
+        "--url",
+        help="the bot server's base URL (default: http://BOT_HOST:PORT, i.e. 127.0.0.1:3978)",
+    )
+    poke.add_argument("--json", action="store_true", help="print the raw activities as JSON")
 
     package = sub.add_parser("package", help="build the Teams app package (zip) to upload")
     package.add_argument(
@@ -58,14 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", required=True, help="public host name of the bot, e.g. adviser.example.org"
     )
     package.add_argument(
-        "--out", type=Path, default=Path("dist/teams-app.zip"), help="where to write the zip"
+        "--out",
+        type=Path,
+        default=Path("dist/teams-app.zip"),
+        help="where to write the zip (default: %(default)s)",
     )
-    package.add_argument("--version", dest="app_version", default="1.0.0", help="app version")
     package.add_argument(
-        "--website-url", default="https://www.parliament.scot", help="developer website"
+        "--version", dest="app_version", default="1.0.0", help="app version (default: %(default)s)"
     )
-    package.add_argument("--privacy-url", default="", help="privacy notice (default: website)")
-    package.add_argument("--terms-url", default="", help="terms of use (default: website)")
+    package.add_argument(
+        "--website-url",
+        default="https://www.parliament.scot",
+        help="developer website (default: %(default)s)",
+    )
+    package.add_argument(
+        "--privacy-url", default="", help="privacy notice (default: the website URL)"
+    )
+    package.add_argument("--terms-url", default="", help="terms of use (default: the website URL)")
 
     sub.add_parser("settings", help="list every setting, its variable and default")
     return parser
@@ -81,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.host, args.port)
         if args.command == "package":
             return package(args, sys.stdout)
+        settings = Settings.from_env()
         if args.command == "poke":
             from bot.harness import poke  # aiohttp loads only when needed
 
-            return asyncio.run(poke(args.url, args.text, sys.stdout))
-        directory = (
-            args.knowledge or Settings.from_env().bot.knowledge_dir or default_knowledge_dir()
-        )
+            url = args.url or server_url(settings)
+            return asyncio.run(poke(url, args.text, sys.stdout, raw=args.json))
+        directory = args.knowledge or settings.bot.knowledge_dir or default_knowledge_dir()
         if args.command == "knowledge":
             return knowledge_cli.run(args, directory, sys.stdout)
         adviser = Adviser.from_directory(directory)
@@ -95,20 +108,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's own output
         return 2
     if args.command == "chat":
-        return chat(adviser, sys.stdin, sys.stdout)
+        from bot.channels.text.terminal import run_chat  # the app loads only for a chat
+
+        chosen = replace(settings, bot=replace(settings.bot, knowledge_dir=directory))
+        return run_chat(chosen, adviser, sys.stdin, sys.stdout)
     if args.jsonl:
         return ask_jsonl(adviser, sys.stdin, sys.stdout)
     if not args.text:
         print("error: give the text to ask about, or --jsonl", file=sys.stderr)  # noqa: T201
         return 2
     advice = adviser.advise(args.text)
-    out = (
-        json.dumps(advice.to_json(), ensure_ascii=False, indent=2)
-        if args.json
-        else render(advice, adviser.knowledge)
-    )
+    if args.json:
+        out = json.dumps(advice.to_json(), ensure_ascii=False, indent=2)
+    else:
+        card = answer_card(advice, adviser.knowledge, args.text)
+        out = render_card(card, style=Style.for_stream(sys.stdout))
     print(out)  # noqa: T201
     return 0
+
+
+def server_url(settings: Settings) -> str:
+    """Where `serve` listens with these settings, as a client reaches it."""
+    host = settings.bot.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - listening everywhere: ask locally
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.bot.port}"
 
 
 def ask_jsonl(adviser: Adviser, lines: Iterable[str], out: TextIO) -> int:
@@ -134,29 +160,6 @@ def ask_jsonl(adviser: Adviser, lines: Iterable[str], out: TextIO) -> int:
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failed else 0
-
-
-def chat(adviser: Adviser, stdin: TextIO, out: TextIO) -> int:
-    out.write(
-        "Social media policy adviser (local chat). Nothing you type here is stored.\n"
-        f"{CHAT_HELP}\n\n"
-    )
-    while True:
-        out.write("you> ")
-        out.flush()
-        line = stdin.readline()
-        if not line:
-            out.write("\n")
-            return 0
-        text = line.strip()
-        if text.lower() in ("quit", "exit", "bye"):
-            return 0
-        if not text:
-            continue
-        if text.lower() in ("help", "?"):
-            out.write(CHAT_HELP + "\n\n")
-            continue
-        out.write("\n" + render(adviser.advise(text), adviser.knowledge) + "\n\n")
 
 
 def print_settings(out: TextIO) -> int:

@@ -13,6 +13,11 @@ from bot.core import KnowledgeError
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.server")
+LABELS = {
+    "chat": "web chat",
+    "messages": "Bot Framework endpoint",
+    "health": "health check",
+}
 
 
 def run(host: str | None = None, port: int | None = None) -> int:
@@ -27,19 +32,36 @@ def run(host: str | None = None, port: int | None = None) -> int:
             "LOCAL MODE: MicrosoftAppId is not set, so inbound requests are NOT authenticated. "
             "Use only on this machine (Bot Framework Emulator, tests, local web chat)."
         )
-    log.info(
-        "server.starting",
-        extra=logs.fields(host=host or settings.bot.host, port=port or settings.bot.port),
-    )
+    host, port = host or settings.bot.host, port or settings.bot.port
+    log.info("server.starting", extra=logs.fields(host=host, port=port))
+
+    def listening(_aiohttp_banner: str) -> None:
+        # Called once the socket is bound: now the addresses work.
+        urls = addresses(host, port, settings.local_mode)
+        log.info("server.listening", extra=logs.fields(**urls))
+        width = max(len(LABELS[name]) for name in urls)
+        lines = [f"  {LABELS[name]:{width}}  {url}" for name, url in urls.items()]
+        # For the person who started it, on stderr: stdout stays one JSON object a line.
+        sys.stderr.write("\n".join(["The adviser is running:", *lines, "Ctrl-C stops it.", ""]))
+        sys.stderr.flush()
+
     try:
         web.run_app(
             create_app(settings),
-            host=host or settings.bot.host,
-            port=port or settings.bot.port,
-            print=None,
+            host=host,
+            port=port,
+            print=listening,
             access_log=None,
         )
     except KnowledgeError as exc:
         log.error("knowledge.invalid", extra=logs.fields(problems=exc.problems))
         return 2
     return 0
+
+
+def addresses(host: str, port: int, local_mode: bool) -> dict[str, str]:
+    """What a person can open, by name; a wildcard host is reached as localhost."""
+    shown = "localhost" if host in ("", "0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    urls = {"chat": f"{base}/chat"} if local_mode else {}  # mounted in local mode only
+    return urls | {"messages": f"{base}/api/messages", "health": f"{base}/healthz"}

@@ -5,8 +5,12 @@ import json
 import subprocess
 import sys
 
-from bot.cli import ask_jsonl, chat
+import pytest
+
+from bot.cli import ask_jsonl, main, print_settings, server_url
+from bot.conversation.labels import VERDICTS
 from bot.core import Adviser, Verdict
+from bot.settings import Settings
 from tests.conftest import ROOT
 
 
@@ -37,12 +41,61 @@ def test_jsonl_exit_zero_when_all_lines_are_good(adviser: Adviser) -> None:
     assert ask_jsonl(adviser, ['{"id": 1, "text": "hi"}'], io.StringIO()) == 0
 
 
-def test_chat_answers_until_quit(adviser: Adviser) -> None:
+def test_jsonl_answers_carry_the_policy_version(adviser: Adviser) -> None:
     out = io.StringIO()
-    assert chat(adviser, io.StringIO("hello\nhelp\nquit\n"), out) == 0
-    screen = out.getvalue()
-    assert "[NOT MY AREA]" in screen
-    assert "Commands:" in screen
+    ask_jsonl(adviser, ['{"id": 1, "text": "can i post a selfie at my desk?"}'], out)
+    assert json.loads(out.getvalue())["policy_version"] == adviser.knowledge.policy_version
+
+
+def test_ask_prints_the_answer_card_as_the_terminal_shows_it(adviser: Adviser) -> None:
+    question = "Can I post about the Scottish Government's budget on my own account?"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", question],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    advice = adviser.advise(question)
+    assert done.stdout.startswith("┃ " + VERDICTS[advice.verdict].badge)
+    wording = adviser.knowledge.clauses[advice.clauses[0]].text
+    assert wording in " ".join(done.stdout.split()), "the clause wording is shown"
+    assert "[Ask my line manager]" in done.stdout
+    assert "confidence" not in done.stdout
+
+
+def test_settings_columns_line_up_whatever_the_length_of_a_default() -> None:
+    rows = Settings.describe()
+    assert max(len(default) for _, default, _ in rows) > 40, "a long default to align"
+    out = io.StringIO()
+    print_settings(out)
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("  ")]
+    assert len(lines) == len(rows)
+    for line, (env, default, help_text) in zip(lines, rows, strict=True):
+        assert line.split()[0] == env
+        said = f"{help_text} (default: {default})" if default else help_text
+        assert line.endswith(said)
+    helps = {line.index(help_text) for line, (_, _, help_text) in zip(lines, rows, strict=True)}
+    assert len(helps) == 1, "every help text starts in the same column"
+
+
+def test_package_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["package", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: dist/teams-app.zip)" in shown
+    assert "(default: 1.0.0)" in shown
+    assert "(default: https://www.parliament.scot)" in shown
+
+
+def test_poke_finds_the_server_where_serve_listens() -> None:
+    assert server_url(Settings()) == "http://127.0.0.1:3978"
+    settings = Settings.from_env({"PORT": "4101", "BOT_HOST": "10.1.2.3"})
+    assert server_url(settings) == "http://10.1.2.3:4101"
+    anywhere = Settings.from_env({"BOT_HOST": "0.0.0.0", "PORT": "8080"})
+    assert server_url(anywhere) == "http://127.0.0.1:8080"
+    assert server_url(Settings.from_env({"BOT_HOST": "::1"})) == "http://[::1]:3978"
 
 
 def test_module_entry_point_runs() -> None:

@@ -56,7 +56,7 @@ def submit(title: str, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def badge(verdict: Verdict) -> dict[str, Any]:
-    label, style, _ = VERDICTS[verdict]
+    label, style = VERDICTS[verdict]
     return {
         "type": "Container",
         "style": style,

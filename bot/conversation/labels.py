@@ -1,7 +1,8 @@
 """Every label the bot shows for a verdict or a route, kept once for every channel.
 
 Text and a symbol carry a verdict's meaning on a card; the colour (an Adaptive Card
-container style) only reinforces it. The terminal has no colour, so it shows capitals.
+container style) only reinforces it. The terminal renders the same cards, so it shows
+the same words (bot/channels/text).
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ from bot.core.types import Route, Verdict
 class VerdictLabel(NamedTuple):
     badge: str  # on a card
     style: str  # Adaptive Card container style
-    terminal: str  # in the terminal, where there is no colour
 
 
 VERDICTS: dict[Verdict, VerdictLabel] = {
-    Verdict.OK: VerdictLabel("✔ OK to post", "good", "OK"),
-    Verdict.CAUTION: VerdictLabel("⚠ Take care", "warning", "TAKE CARE"),
-    Verdict.NOT_OK: VerdictLabel("✖ Not OK", "attention", "NOT OK"),
-    Verdict.ASK: VerdictLabel("? Ask first", "accent", "ASK FIRST"),
-    Verdict.INFO: VerdictLabel("ℹ Policy info", "emphasis", "POLICY INFO"),
-    Verdict.OUT_OF_SCOPE: VerdictLabel("– Not my area", "emphasis", "NOT MY AREA"),
+    Verdict.OK: VerdictLabel("✔ OK to post", "good"),
+    Verdict.CAUTION: VerdictLabel("⚠ Take care", "warning"),
+    Verdict.NOT_OK: VerdictLabel("✖ Not OK", "attention"),
+    Verdict.ASK: VerdictLabel("? Ask first", "accent"),
+    Verdict.INFO: VerdictLabel("ℹ Policy info", "emphasis"),
+    Verdict.OUT_OF_SCOPE: VerdictLabel("– Not my area", "emphasis"),
 }
 # Keyed by the route's value: tickets store routes as plain strings.
 ROUTE_NAMES = {Route.LINE_MANAGER.value: "your line manager", Route.DCCT.value: "the DCCT"}

@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.conversation.labels import VERDICTS
 from bot.harness import poke
 from tests.conftest import ROOT
 
@@ -57,9 +58,21 @@ async def test_serve_then_poke_gets_an_answer_card(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, process)
-        out = io.StringIO()
-        assert await poke(url, "Can I post a selfie taken at my desk?", out) == 0
-        assert "application/vnd.microsoft.card.adaptive" in out.getvalue()
+        raw = io.StringIO()
+        assert await poke(url, "Can I post a selfie taken at my desk?", raw, raw=True) == 0
+        assert "application/vnd.microsoft.card.adaptive" in raw.getvalue()
+        # As a newcomer runs it: the address comes from PORT, the card shows as text.
+        poked = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "poke", "Can I post a selfie taken at my desk?",
+            cwd=ROOT, env={**env, "PORT": str(port)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        shown, errors = await asyncio.wait_for(poked.communicate(), timeout=60)
+        assert poked.returncode == 0, errors.decode()
+        screen = shown.decode()
+        assert any(label.badge in screen for label in VERDICTS.values())
+        assert "[Ask my line manager]" in screen
+        assert "application/vnd.microsoft.card.adaptive" not in screen
     finally:
         process.terminate()
         logs, _ = process.communicate(timeout=10)
@@ -67,6 +80,8 @@ async def test_serve_then_poke_gets_an_answer_card(tmp_path: Path) -> None:
     text = logs.decode()
     assert "LOCAL MODE" in text
     assert "advice.given" in text
+    assert f"http://127.0.0.1:{port}/chat" in text, "the server says where to open the chat"
+    assert f"http://127.0.0.1:{port}/api/messages" in text
     assert "selfie" not in text, "question text must never be logged"
 
 

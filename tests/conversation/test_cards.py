@@ -52,7 +52,7 @@ def test_welcome_and_notice_cards_are_valid() -> None:
 
 def test_badges_carry_text_not_just_colour() -> None:
     for verdict in Verdict:
-        label, style, _ = VERDICTS[verdict]
+        label, style = VERDICTS[verdict]
         assert any(ch.isalpha() for ch in label)
         assert style in {"good", "warning", "attention", "accent", "emphasis"}
     assert len({label.badge for label in VERDICTS.values()}) == len(Verdict)
