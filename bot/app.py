@@ -20,17 +20,20 @@ from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
 from bot.http import SharedSession
 from bot.settings import Settings
+from bot.store.connect import database_from_settings
 from bot.store.database import Database
-from bot.store.feedback import SqliteFeedbackStore
+from bot.store.feedback import FeedbackStore
+from bot.store.passwords import TokenWithLifetime
 from bot.store.retention import Purge, purge_periodically
+from bot.store.welcomes import WelcomeStore
 from bot.webchat.page import setup_local_chat
 from bot.webchat.setup import setup_webchat_tokens
 
 log = logging.getLogger("bot.app")
 ADVISER_KEY = web.AppKey("adviser", Adviser)
 SETTINGS_KEY = web.AppKey("settings", Settings)
-DATABASE_KEY = web.AppKey("database", Database)
-FEEDBACK_KEY = web.AppKey("feedback", SqliteFeedbackStore)
+DATABASE_KEY: web.AppKey[Database] = web.AppKey("database")
+FEEDBACK_KEY = web.AppKey("feedback", FeedbackStore)
 PURGES_KEY = web.AppKey("purges", dict[str, Purge])
 ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
 HTTP_KEY = web.AppKey("http", SharedSession)
@@ -60,10 +63,12 @@ async def create_app(
     bot_tokens: BotTokens | None = None,
     escalations: Escalations | None = None,
     directory: Directory | None = None,
+    database_tokens: TokenWithLifetime | None = None,
 ) -> web.Application:
     """Build the application. Knowledge loads in a thread: it reads files.
 
-    Side effects arrive as arguments so tests pass fakes; the defaults are the real ones.
+    Side effects arrive as arguments so tests pass fakes; the defaults are the real ones
+    (`database_tokens` stands in for the managed identity's PostgreSQL tokens).
     """
     if adviser is None:
         adviser = await asyncio.to_thread(
@@ -77,11 +82,15 @@ async def create_app(
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS_KEY] = settings
     app[ADVISER_KEY] = adviser
-    database = Database(settings.store.database_path)
-    feedback = SqliteFeedbackStore(database)
+    database = database_from_settings(settings, clock, database_tokens)
+    feedback = FeedbackStore(database)
+    welcomes = WelcomeStore(database)
     app[DATABASE_KEY] = database
     app[FEEDBACK_KEY] = feedback
-    purges: dict[str, Purge] = {"feedback": feedback.purge_text_before}
+    purges: dict[str, Purge] = {
+        "feedback": feedback.purge_text_before,
+        "welcomes": welcomes.purge_before,
+    }
     app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
     channel = sdk_channel(settings.bot.sdk)
@@ -91,9 +100,7 @@ async def create_app(
     connector = ConnectorHolder(bot_token_source(settings, tokens), http)
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
-        await feedback.open()
-        if ESCALATION_KEY in app:
-            await app[ESCALATION_KEY].store.open()
+        await database.open()  # connects, and migrates the schema under a lock
         purging = asyncio.create_task(
             purge_periodically(
                 app[PURGES_KEY], clock, settings.store.retention_days, RETENTION_EVERY_SECONDS
@@ -126,6 +133,7 @@ async def create_app(
         adviser,
         channel=channel,
         feedback=feedback,
+        welcomes=welcomes,
         escalations=escalations,
         clock=clock,
         tokens=tokens,

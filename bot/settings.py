@@ -33,6 +33,11 @@ class BotSdk(StrEnum):
     AGENTS = "agents"  # Microsoft 365 Agents SDK, its successor
 
 
+class DatabaseAuth(StrEnum):
+    PASSWORD = "password"  # noqa: S105 - the name of a method: in the URL, or PGPASSWORD
+    ENTRA = "entra"  # the managed identity's access token (Azure Database for PostgreSQL)
+
+
 class AppType(StrEnum):
     SINGLE_TENANT = "SingleTenant"
     MULTI_TENANT = "MultiTenant"
@@ -172,6 +177,34 @@ class StoreSettings:
         "SQLite file for tickets, feedback and the outbox",
         Path("data/adviser.sqlite3"),
     )
+    database_url: str = setting(
+        "BOT_DATABASE_URL",
+        "postgresql://user@host:5432/db?sslmode=require selects PostgreSQL (several replicas); "
+        "sqlite:///path a SQLite file; empty = BOT_DATABASE_PATH",
+        "",
+    )
+    database_auth: DatabaseAuth = setting(
+        "BOT_DATABASE_AUTH",
+        "PostgreSQL sign-in: password (in the URL or PGPASSWORD) or entra (the managed "
+        "identity's token, for Azure Database for PostgreSQL)",
+        DatabaseAuth.PASSWORD,
+    )
+    outbox_lease_seconds: float = setting(
+        "BOT_OUTBOX_LEASE_SECONDS",
+        "how long a replica holds an outbox row it is sending (renewed while it works); "
+        "after a crash another replica takes the row over once this has passed",
+        60.0,
+    )
+    outbox_poll_seconds: float = setting(
+        "BOT_OUTBOX_POLL_SECONDS",
+        "how often the outbox worker looks for rows queued by other replicas",
+        5.0,
+    )
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
     retention_days: int = setting(
         "BOT_RETENTION_DAYS", "days before stored question text and closed tickets are deleted", 30
     )
@@ -237,6 +270,12 @@ class EscalationSettings:
         "ESCALATION_DEADLINE_HOURS",
         "working hours before a line manager's request moves to the DCCT",
         16.0,
+    )
+    mailed_close_days: int = setting(
+        "ESCALATION_MAILED_CLOSE_DAYS",
+        "days after which a request e-mailed to the DCCT closes here as sent by mail "
+        "(the asker is told; retention then deletes it)",
+        5,
     )
     card_signing_key: str = setting(
         "CARD_SIGNING_KEY",
@@ -372,9 +411,36 @@ class Settings:
                 problems.append(
                     f"MicrosoftAppTenantId: required when MicrosoftAppType is {bot.app_type.value}"
                 )
+        problems += self._store_problems()
         problems += self._escalation_problems() + self._webchat_problems()
         if problems:
             raise SettingsError("bad settings:\n  " + "\n  ".join(problems))
+
+    def _store_problems(self) -> list[str]:
+        store = self.store
+        problems = []
+        if store.database_url and not (
+            store.uses_postgres or store.database_url.startswith("sqlite:///")
+        ):
+            problems.append(
+                "BOT_DATABASE_URL: must start with postgresql:// or sqlite:/// (e.g. "
+                "sqlite:///data/adviser.sqlite3)"
+            )
+        if store.database_auth is DatabaseAuth.ENTRA:
+            if not store.uses_postgres:
+                problems.append("BOT_DATABASE_AUTH: entra needs a postgresql:// BOT_DATABASE_URL")
+            if self.bot.app_type is not AppType.USER_ASSIGNED_MSI or not self.bot.app_id:
+                problems.append(
+                    "BOT_DATABASE_AUTH: entra signs in as the managed identity: set "
+                    "MicrosoftAppType=UserAssignedMSI and MicrosoftAppId"
+                )
+        if store.outbox_lease_seconds < 1:
+            problems.append("BOT_OUTBOX_LEASE_SECONDS: must be at least 1")
+        if not 0 < store.outbox_poll_seconds <= 300:
+            problems.append("BOT_OUTBOX_POLL_SECONDS: must be above 0 and at most 300")
+        if self.escalation.mailed_close_days < 1:
+            problems.append("ESCALATION_MAILED_CLOSE_DAYS: must be at least 1")
+        return problems
 
     def _escalation_problems(self) -> list[str]:
         escalation = self.escalation

@@ -13,15 +13,15 @@ from bot.conversation.cards import card, plain, submit, text
 from bot.conversation.labels import ROUTE_NAMES, verdict_badge
 from bot.core.types import Advice, Route
 from bot.escalation.signing import CardSigner
-from bot.escalation.tickets import OPEN_STATUSES, Status, Ticket
+from bot.escalation.tickets import OPEN_STATUSES, Outcome, Status, Ticket
 from bot.escalation.working_hours import LONDON
 
 EXPERT_TITLES = {"line_manager": "Line manager", "dcct": "DCCT"}
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "approve": ("✔ OK to post", "good"),
-    "not_ok": ("✖ Not OK to post", "attention"),
-    "changes": ("⚠ OK with changes", "warning"),
-    "reply": ("💬 Reply", "emphasis"),
+OUTCOMES: dict[Outcome, tuple[str, str]] = {
+    Outcome.APPROVE: ("✔ OK to post", "good"),
+    Outcome.NOT_OK: ("✖ Not OK to post", "attention"),
+    Outcome.CHANGES: ("⚠ OK with changes", "warning"),
+    Outcome.REPLY: ("💬 Reply", "emphasis"),
 }
 STATUS_WORDS = {
     Status.PENDING: "being delivered",
@@ -31,7 +31,17 @@ STATUS_WORDS = {
     Status.CLOSED: "closed without an answer",
     Status.CANCELLED: "withdrawn",
     Status.FAILED: "could not be delivered",
+    Status.MAILED: "e-mailed to the DCCT, who answer by e-mail",
 }
+MAIL_CLOSED_WORDS = "sent by mail (closed here)"
+
+
+def status_words(ticket: Ticket) -> str:
+    if ticket.status is Status.MAILED and ticket.closed_at is not None:
+        return MAIL_CLOSED_WORDS
+    return STATUS_WORDS[ticket.status]
+
+
 MAX_ANSWER = 2000
 
 
@@ -146,7 +156,7 @@ def _rerouted_note(ticket: Ticket) -> str:
 
 def _outcome_block(ticket: Ticket) -> dict[str, Any]:
     if ticket.status is Status.ANSWERED:
-        label, style = OUTCOMES.get(ticket.outcome or "reply", OUTCOMES["reply"])
+        label, style = OUTCOMES[ticket.outcome or Outcome.REPLY]
         items = [
             text(label, weight="Bolder"),
             text(f"Answered by {plain(ticket.answered_by or '')} · {when(ticket.answered_at)}",
@@ -155,7 +165,7 @@ def _outcome_block(ticket: Ticket) -> dict[str, Any]:
         if ticket.answer:
             items.insert(1, text(plain(ticket.answer)))
         return {"type": "Container", "style": style, "items": items}
-    words = STATUS_WORDS[ticket.status].capitalize()
+    words = status_words(ticket).capitalize()
     who = f" by {plain(ticket.answered_by)}" if ticket.answered_by else ""
     return {"type": "Container", "style": "emphasis", "items": [text(f"{words}{who}.")]}
 
@@ -180,7 +190,7 @@ def my_requests_card(tickets: list[Ticket], signer: CardSigner) -> dict[str, Any
         return card([text("You have no requests to your line manager or the DCCT.")])
     body: list[dict[str, Any]] = [text("Your requests", weight="Bolder", size="Medium")]
     for ticket in tickets[:10]:
-        status = STATUS_WORDS[ticket.status]
+        status = status_words(ticket)
         who = ROUTE_NAMES.get(ticket.route, ticket.route).replace("your ", "")
         question = plain((ticket.question or "")[:120])
         items = [

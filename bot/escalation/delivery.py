@@ -1,7 +1,8 @@
 """What each outbox row does: find the expert, deliver the request, tell the asker.
 
-One row, one outward send, and the ticket change that records it is committed as soon
-as the send succeeds. A row is retried only if the send failed or the process died
+One row, one outward send. `deliver` returns the ticket change the send made (delivered,
+mailed, rerouted), and the worker commits it together with the row's completion as
+soon as the send succeeds. A row is retried only if the send failed or the process died
 before that commit (the one window in which a request can arrive twice; the card
 then acts on the same ticket, so answering either copy is safe).
 """
@@ -18,9 +19,21 @@ from bot.clock import Clock
 from bot.connector import BotConnectorClient
 from bot.conversation.cards import CONTENT_TYPE, notice_card
 from bot.conversation.labels import ROUTE_NAMES
-from bot.escalation import cards
+from bot.core.types import Route
+from bot.escalation import cards, lifecycle
+from bot.escalation.events import (
+    DeliverRequest,
+    Notice,
+    NotifyAsker,
+    OutboxRow,
+    RemindExpert,
+    UnknownEventError,
+    UpdateExpertCard,
+)
+from bot.escalation.lifecycle import Expert
 from bot.escalation.signing import CardSigner
-from bot.escalation.tickets import OutboxItem, OutboxRow, Status, Ticket, TicketStore, address
+from bot.escalation.store import TicketStore, Transition
+from bot.escalation.tickets import Reroute, Status, Ticket, address
 from bot.graph.client import Directory, DirectoryUser
 from bot.graph.tokens import TokenError
 from bot.http import ServiceError, TransportError
@@ -52,6 +65,10 @@ class DcctRoute:
     def has_channel(self) -> bool:
         return bool(self.channel_id)
 
+    @property
+    def has_mailbox(self) -> bool:
+        return bool(self.mailbox)
+
 
 @dataclass(frozen=True)
 class DeliveryConfig:
@@ -80,73 +97,73 @@ class Deliveries:
         self.directory = directory
         self.config = config
 
-    async def deliver(self, row: OutboxRow) -> None:
-        """Do the row's send. Raises RetryLaterError or CannotDeliverError; anything else is a bug
-        and is treated as permanent by the worker."""
+    async def deliver(self, row: OutboxRow) -> Transition | None:
+        """Do the row's send; return the ticket change it made, to commit with the row.
+        Raises RetryLaterError or CannotDeliverError; anything else is a bug and is
+        treated as permanent by the worker."""
+        try:
+            event = row.event
+        except UnknownEventError as exc:
+            raise CannotDeliverError(str(exc)) from exc
         ticket = await self.store.get(row.ticket_id)
         if ticket is None:
-            return
+            return None
         try:
-            if row.kind == "deliver_request":
-                await self._deliver_request(ticket)
-            elif row.kind == "notify_asker":
-                await self._notify_asker(ticket, str(row.payload.get("event", "")))
-            elif row.kind in ("update_expert", "remind_expert"):
-                await self._expert_card(ticket, row.kind, row.payload)
-            else:
-                raise CannotDeliverError(f"unknown outbox kind {row.kind!r}")
+            match event:
+                case DeliverRequest():
+                    return await self._deliver_request(ticket)
+                case NotifyAsker(notice=notice):
+                    await self._notify_asker(ticket, notice)
+                case RemindExpert():
+                    await self._remind_expert(ticket)
+                case UpdateExpertCard():
+                    await self._update_expert_card(ticket, event)
         except ServiceError as exc:
             if exc.transient:
                 raise RetryLaterError(f"{exc.service} {exc.status}", exc.retry_after) from exc
             raise CannotDeliverError(f"{exc.service} {exc.status} {exc.code}") from exc
         except (TransportError, TimeoutError, TokenError) as exc:
             raise RetryLaterError(type(exc).__name__) from exc
+        return None
 
     async def failed(self, row: OutboxRow, reason: str) -> None:
         """A row gave up: a request that can't be delivered fails loudly to the asker."""
-        if row.kind != "deliver_request":
+        if row.kind != DeliverRequest.kind:
             return
-        await self.store.update(
-            row.ticket_id,
-            {"status": Status.FAILED, "closed_at": self.clock.now()},
-            [OutboxItem("notify_asker", f"notify:{row.ticket_id}:failed:{row.id}",
-                        {"event": "failed"})],
-            now=self.clock.now(),
-            only_if=(Status.PENDING,),
-        )  # fmt: skip
+        now = self.clock.now()
+        await self.store.apply(
+            row.ticket_id, lambda ticket: lifecycle.failed(ticket, now, str(row.id)), now
+        )
 
     # --- requests -------------------------------------------------------------------
 
-    async def _deliver_request(self, ticket: Ticket) -> None:
+    async def _deliver_request(self, ticket: Ticket) -> Transition | None:
         if ticket.status is not Status.PENDING:
-            return  # delivered already (a retry after the commit) or withdrawn
+            return None  # delivered already (a retry after the commit) or withdrawn
         if ticket.follow_ups and ticket.expert_conversation:
-            await self._send_request(ticket, ticket.expert_conversation, ticket.expert_name or "")
-            return
-        if ticket.route == "line_manager":
-            await self._to_manager(ticket)
-        else:
-            await self._to_dcct(ticket)
+            return await self._send_request(
+                ticket, ticket.expert_conversation, ticket.expert_name or ""
+            )
+        if ticket.route is Route.LINE_MANAGER:
+            return await self._to_manager(ticket)
+        return await self._to_dcct(ticket)
 
-    async def _to_manager(self, ticket: Ticket) -> None:
+    async def _to_manager(self, ticket: Ticket) -> Transition:
         directory = self.directory()
         if directory is None:  # local mode: the asker's own chat stands in
-            await self._send_request(
+            return await self._send_request(
                 ticket, ticket.asker_conversation, LOCAL_MANAGER, ticket.asker_aad
             )
-            return
         manager = await directory.manager(ticket.asker_aad or "")
         if manager is None:
-            await self._reroute(ticket, "no_manager")
-            return
+            return self._reroute(ticket, Reroute.NO_MANAGER)
         try:
             conversation = await self._personal_chat(ticket, manager, directory)
         except ServiceError as exc:
             if exc.status in (403, 404):  # not installed for them, or not a Teams user
-                await self._reroute(ticket, "manager_unreachable")
-                return
+                return self._reroute(ticket, Reroute.MANAGER_UNREACHABLE)
             raise
-        await self._send_request(ticket, conversation, manager.name, manager.id)
+        return await self._send_request(ticket, conversation, manager.name, manager.id)
 
     async def _personal_chat(
         self, ticket: Ticket, manager: DirectoryUser, directory: Directory
@@ -179,46 +196,61 @@ class Deliveries:
             "conversation": {"id": created.get("id", ""), "tenantId": ticket.tenant_id},
         }
 
-    async def _to_dcct(self, ticket: Ticket) -> None:
+    async def _to_dcct(self, ticket: Ticket) -> Transition:
         dcct = self.config.dcct
         if self.directory() is None and not dcct.has_channel:
-            await self._send_request(
+            return await self._send_request(
                 ticket, ticket.asker_conversation, LOCAL_DCCT, ticket.asker_aad
             )
-            return
-        if dcct.has_channel:
-            service_url = dcct.service_url or ticket.asker_conversation.get("serviceUrl", "")
-            bot = ticket.asker_conversation.get("bot") or {}
-            created = await self.connector().create_conversation(
-                service_url,
-                {
-                    "bot": _bot_account(bot),
-                    "isGroup": True,
-                    "tenantId": ticket.tenant_id,
-                    "channelData": {"channel": {"id": dcct.channel_id},
-                                    "tenant": {"id": ticket.tenant_id}},
-                    "activity": _card_activity(cards.request_card(ticket, self.signer)),
-                },
-            )  # fmt: skip
-            conversation = {
-                "serviceUrl": service_url,
-                "channelId": "msteams",
-                "bot": bot,
-                "conversation": {"id": created.get("id", "")},
-            }
-            await self._sent(ticket, conversation, "DCCT", None, created.get("activityId"))
-            return
         directory = self.directory()
-        if dcct.mailbox and directory is not None:
+        can_mail = dcct.has_mailbox and directory is not None
+        if dcct.has_channel:
+            try:
+                return await self._to_dcct_channel(ticket)
+            except ServiceError as exc:
+                # Retry what may pass later; a refusal (the app removed from the team,
+                # 403; the channel gone, 404) goes by mail, as the runbook promises.
+                if exc.transient or not can_mail:
+                    raise
+                log.warning(
+                    "escalation.dcct_channel_refused",
+                    extra=logs.fields(ticket=ticket.id, status=exc.status, code=exc.code),
+                )
+        if can_mail and directory is not None:
             await directory.send_mail(
                 dcct.sender_mailbox,
                 dcct.mailbox,
                 f"Social media question from {ticket.asker_name} (request #{ticket.id})",
                 cards.mail_html(ticket),
             )
-            await self._sent(ticket, {}, "DCCT (by e-mail)", None, None, event="sent_by_mail")
-            return
+            now = self.clock.now()
+            log.info("escalation.delivered", extra=logs.fields(ticket=ticket.id,
+                     route=ticket.route.value, via="mail"))  # fmt: skip
+            return lambda t: lifecycle.mailed(t, now)
         raise CannotDeliverError("no DCCT channel or mailbox is configured")
+
+    async def _to_dcct_channel(self, ticket: Ticket) -> Transition:
+        dcct = self.config.dcct
+        service_url = dcct.service_url or ticket.asker_conversation.get("serviceUrl", "")
+        bot = ticket.asker_conversation.get("bot") or {}
+        created = await self.connector().create_conversation(
+            service_url,
+            {
+                "bot": _bot_account(bot),
+                "isGroup": True,
+                "tenantId": ticket.tenant_id,
+                "channelData": {"channel": {"id": dcct.channel_id},
+                                "tenant": {"id": ticket.tenant_id}},
+                "activity": _card_activity(cards.request_card(ticket, self.signer)),
+            },
+        )  # fmt: skip
+        conversation = {
+            "serviceUrl": service_url,
+            "channelId": "msteams",
+            "bot": bot,
+            "conversation": {"id": created.get("id", "")},
+        }
+        return self._sent(ticket, Expert("DCCT", None, conversation, created.get("activityId")))
 
     async def _send_request(
         self,
@@ -226,80 +258,45 @@ class Deliveries:
         conversation: dict[str, Any],
         expert_name: str,
         expert_aad: str | None = None,
-    ) -> None:
+    ) -> Transition:
         activity_id = await self._post_card(conversation, cards.request_card(ticket, self.signer))
-        await self._sent(ticket, conversation, expert_name, expert_aad, activity_id)
+        return self._sent(ticket, Expert(expert_name, expert_aad, conversation, activity_id))
 
-    async def _sent(
-        self,
-        ticket: Ticket,
-        conversation: dict[str, Any],
-        expert_name: str,
-        expert_aad: str | None,
-        activity_id: str | None,
-        *,
-        event: str = "sent",
-    ) -> None:
+    def _sent(self, ticket: Ticket, expert: Expert) -> Transition:
         now = self.clock.now()
-        changes: dict[str, Any] = {
-            "status": Status.SENT,
-            "expert_name": expert_name,
-            "expert_aad": expert_aad or ticket.expert_aad,
-            "expert_conversation": conversation,
-            "expert_activity_id": activity_id,
-            "sent_at": now,
-        }
-        notify = OutboxItem(
-            "notify_asker",
-            f"notify:{ticket.id}:{event}:{ticket.route}:{ticket.follow_ups}",
-            {"event": event},
-        )
-        await self.store.update(ticket.id, changes, [notify], now=now, only_if=(Status.PENDING,))
         log.info(
             "escalation.delivered",
-            extra=logs.fields(ticket=ticket.id, route=ticket.route, via=event),
+            extra=logs.fields(ticket=ticket.id, route=ticket.route.value, via="teams"),
         )
+        return lambda t: lifecycle.delivered(t, expert, now)
 
-    async def _reroute(self, ticket: Ticket, reason: str) -> None:
+    def _reroute(self, ticket: Ticket, reason: Reroute) -> Transition:
         now = self.clock.now()
-        await self.store.update(
-            ticket.id,
-            {"route": "dcct", "rerouted": reason},
-            [
-                OutboxItem("deliver_request", f"deliver:{ticket.id}:dcct"),
-                OutboxItem("notify_asker", f"notify:{ticket.id}:rerouted",
-                           {"event": "rerouted"}),
-            ],
-            now=now,
-            only_if=(Status.PENDING,),
-        )  # fmt: skip
-        log.info("escalation.rerouted", extra=logs.fields(ticket=ticket.id, reason=reason))
+        log.info("escalation.rerouted", extra=logs.fields(ticket=ticket.id, reason=reason.value))
+        return lambda t: lifecycle.rerouted(t, reason, now)
 
     # --- the asker and the expert's card ---------------------------------------------
 
-    async def _notify_asker(self, ticket: Ticket, event: str) -> None:
-        if event == "answered":
+    async def _notify_asker(self, ticket: Ticket, notice: Notice) -> None:
+        if notice is Notice.ANSWERED:
             content = cards.answer_card(ticket, self.signer)
         else:
-            content = notice_card(_notice(ticket, event), title=f"Request #{ticket.id}")
+            content = notice_card(_notice(ticket, notice), title=f"Request #{ticket.id}")
         await self._post_card(ticket.asker_conversation, content)
 
-    async def _expert_card(self, ticket: Ticket, kind: str, payload: dict[str, Any]) -> None:
-        if kind == "remind_expert":
-            if ticket.status not in (Status.SENT, Status.TAKEN) or not ticket.expert_conversation:
-                return
-            reminder = cards.request_card(ticket, self.signer, reminder=True)
-            await self._post_card(ticket.expert_conversation, reminder)
+    async def _remind_expert(self, ticket: Ticket) -> None:
+        if ticket.status not in (Status.SENT, Status.TAKEN) or not ticket.expert_conversation:
             return
-        if not payload.get("activity_id"):
+        reminder = cards.request_card(ticket, self.signer, reminder=True)
+        await self._post_card(ticket.expert_conversation, reminder)
+
+    async def _update_expert_card(self, ticket: Ticket, event: UpdateExpertCard) -> None:
+        card = event.card
+        if not card.activity_id:
             return
+        content = cards.request_card(ticket, self.signer, moved=event.moved)
         await self.connector().update(
-            str(payload["service_url"]),
-            str(payload["conversation_id"]),
-            str(payload["activity_id"]),
-            _card_activity(
-                cards.request_card(ticket, self.signer, moved=bool(payload.get("moved")))
-            ),
+            card.service_url, card.conversation_id, card.activity_id, _card_activity(content)
         )
 
     async def _post_card(self, reference: dict[str, Any], content: dict[str, Any]) -> str:
@@ -319,23 +316,31 @@ def _card_activity(content: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _notice(ticket: Ticket, event: str) -> str:
+REROUTE_REASONS = {
+    Reroute.NO_MANAGER: "no line manager is on record for you.",
+    Reroute.MANAGER_UNREACHABLE: "I couldn't reach your line manager in Teams.",
+    Reroute.DEADLINE: "your line manager hasn't answered in time.",
+}
+
+
+def _notice(ticket: Ticket, notice: Notice) -> str:
     who = ticket.expert_name or ROUTE_NAMES.get(ticket.route, "")
+    reason = (
+        REROUTE_REASONS.get(ticket.rerouted, "of a routing problem.") if ticket.rerouted else ""
+    )
     messages = {
-        "sent": f"Delivered to {who}. I'll bring you their answer here.",
-        "sent_by_mail": "Teams delivery to the DCCT is not available, so your request was "
-        "e-mailed to the DCCT. They will contact you directly.",
-        "rerouted": "Sent to the DCCT instead, because "
-        + {
-            "no_manager": "no line manager is on record for you.",
-            "manager_unreachable": "I couldn't reach your line manager in Teams.",
-            "deadline": "your line manager hasn't answered in time.",
-        }.get(ticket.rerouted or "", "of a routing problem."),
-        "reminded": f"No answer yet, so I have reminded {who}.",
-        "taken": f"{ticket.taken_by or 'Someone'} from the DCCT is looking at your question.",
-        "closed": f"{ticket.answered_by or who} closed your request without a written answer. "
-        "If you still need advice, ask again or speak to them directly.",
-        "failed": "I'm sorry: I couldn't deliver your request, and nothing was sent. Please "
+        Notice.SENT: f"Delivered to {who}. I'll bring you their answer here.",
+        Notice.SENT_BY_MAIL: "Teams delivery to the DCCT is not available, so your request "
+        "was e-mailed to the DCCT. They will contact you directly, by e-mail.",
+        Notice.REROUTED: f"Sent to the DCCT instead, because {reason or 'of a routing problem.'}",
+        Notice.REMINDED: f"No answer yet, so I have reminded {who}.",
+        Notice.TAKEN: f"{ticket.taken_by or 'Someone'} from the DCCT is looking at your question.",
+        Notice.CLOSED: f"{ticket.answered_by or who} closed your request without a written "
+        "answer. If you still need advice, ask again or speak to them directly.",
+        Notice.FAILED: "I'm sorry: I couldn't deliver your request, and nothing was sent. Please "
         "ask your line manager or the DCCT directly (Social Media policy, clauses F1 and F2).",
+        Notice.MAIL_CLOSED: f"I've closed this request here: it was e-mailed to the DCCT on "
+        f"{cards.when(ticket.sent_at)}, and they answer by e-mail, not in this chat. If they "
+        "haven't been in touch, write to them directly.",
     }
-    return messages.get(event, f"Your request is {cards.STATUS_WORDS[ticket.status]}.")
+    return messages.get(notice, f"Your request is {cards.STATUS_WORDS[ticket.status]}.")

@@ -19,9 +19,10 @@ from bot.conversation.escalation_port import escalation_route
 from bot.conversation.labels import ROUTE_NAMES, STALE_BUTTON
 from bot.conversation.types import Person, Reply
 from bot.core.types import Advice, Route
-from bot.escalation import cards
+from bot.escalation import cards, lifecycle
 from bot.escalation.signing import CardSigner
-from bot.escalation.tickets import OPEN_STATUSES, OutboxItem, Status, Ticket, TicketStore
+from bot.escalation.store import TicketStore, Transition
+from bot.escalation.tickets import Outcome, Ticket
 
 log = logging.getLogger("bot.escalation")
 
@@ -95,26 +96,8 @@ class EscalationService:
             return Reply(text="Nothing was sent. Tick the box to agree, then press Send request.")
         question = question.strip()[: self.max_chars]
         advice = self.advise(question)
-        now = self.clock.now()
         ticket = await self.store.create(
-            Ticket(
-                id=0,
-                created_at=now,
-                status=Status.PENDING,
-                route=route.value,
-                asker_user_id=asker.user_id,
-                asker_aad=asker.aad_object_id,
-                asker_name=asker.name,
-                asker_conversation=asker.conversation,
-                tenant_id=asker.tenant_id,
-                question=question,
-                verdict=advice.verdict.value,
-                clauses=",".join(advice.clauses),
-                entry=advice.entry,
-                policy_version=advice.policy_version,
-                offer_id=offer_id[:40],
-            ),
-            [OutboxItem("deliver_request", "deliver:{ticket}:0")],
+            lifecycle.confirmed(asker, route, question, advice, offer_id[:40], self.clock.now())
         )
         log.info(
             "escalation.created",
@@ -179,7 +162,7 @@ class EscalationService:
             return False
         if ticket.expert_aad and actor.aad_object_id == ticket.expert_aad:
             return True  # the manager it was addressed to (or the local stand-in)
-        if ticket.route != "dcct":
+        if ticket.route is not Route.DCCT:
             return False
         try:
             return await self.dcct.is_member(actor)
@@ -188,36 +171,23 @@ class EscalationService:
             raise MembershipUnknownError from exc
 
     async def _answer(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
-        outcome = data.get("outcome")
-        if outcome not in cards.OUTCOMES:
+        try:
+            outcome = Outcome(str(data.get("outcome")))
+        except ValueError:
             return Reply(text=STALE_BUTTON)
         answer = data.get("answer")
         answer = answer.strip()[: cards.MAX_ANSWER] if isinstance(answer, str) else ""
-        if outcome == "reply" and not answer:
+        if outcome is Outcome.REPLY and not answer:
             return Reply(text="Type your answer in the box, then press **Reply**.")
         now = self.clock.now()
-        changes = {
-            "status": Status.ANSWERED,
-            "outcome": outcome,
-            "answer": answer or None,
-            "answered_by": actor.name,
-            "answered_at": now,
-            "closed_at": now,
-        }
-        notify = OutboxItem(
-            "notify_asker",
-            f"notify:{ticket.id}:answered:{ticket.follow_ups}",
-            {"event": "answered"},
+        return await self._settle(
+            ticket, lambda t: lifecycle.answered(t, outcome, answer, actor.name, now), "answered"
         )
-        return await self._settle(ticket, changes, [notify], "answered")
 
     async def _take(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
-        notify = OutboxItem(
-            "notify_asker", f"notify:{ticket.id}:taken:{ticket.follow_ups}", {"event": "taken"}
-        )
-        changes = {"status": Status.TAKEN, "taken_by": actor.name}
-        updated = await self.store.update(
-            ticket.id, changes, [notify], now=self.clock.now(), only_if=(Status.SENT,)
+        now = self.clock.now()
+        updated = await self.store.apply(
+            ticket.id, lambda t: lifecycle.taken(t, actor.name, now), now
         )
         if updated is None:
             return await self._already(ticket.id)
@@ -226,25 +196,20 @@ class EscalationService:
 
     async def _close(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         now = self.clock.now()
-        changes = {"status": Status.CLOSED, "answered_by": actor.name, "closed_at": now}
-        notify = OutboxItem(
-            "notify_asker", f"notify:{ticket.id}:closed:{ticket.follow_ups}", {"event": "closed"}
-        )
-        return await self._settle(ticket, changes, [notify], "closed")
+        return await self._settle(ticket, lambda t: lifecycle.closed(t, actor.name, now), "closed")
 
-    async def _settle(
-        self, ticket: Ticket, changes: dict[str, Any], outbox: list[OutboxItem], event: str
-    ) -> Reply:
+    async def _settle(self, ticket: Ticket, transition: Transition, event: str) -> Reply:
         """Close the ticket once: a second DCCT member pressing later sees who did."""
-        updated = await self.store.update(
-            ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
-        )
+        updated = await self.store.apply(ticket.id, transition, self.clock.now())
         if updated is None:
             return await self._already(ticket.id)
         log.info(
             "escalation.settled",
             extra=logs.fields(
-                ticket=ticket.id, route=ticket.route, change=event, outcome=updated.outcome
+                ticket=ticket.id,
+                route=ticket.route.value,
+                change=event,
+                outcome=updated.outcome.value if updated.outcome else None,
             ),
         )
         self.wake()
@@ -267,27 +232,10 @@ class EscalationService:
         follow_up = data.get("followup")
         if not isinstance(follow_up, str) or not follow_up.strip():
             return Reply(text="Type your follow-up in the box, then press the button.")
-        number = ticket.follow_ups + 1
-        question = f"{ticket.question or ''}\n\nFollow-up {number}: {follow_up.strip()}"
-        changes = {
-            "status": Status.PENDING,
-            "question": question[: self.max_chars * 2],
-            "follow_ups": number,
-            "answer": None,
-            "outcome": None,
-            "answered_by": None,
-            "answered_at": None,
-            "closed_at": None,
-            "taken_by": None,
-            "reminded_at": None,
-        }
-        deliver = OutboxItem("deliver_request", f"deliver:{ticket.id}:followup:{number}")
-        updated = await self.store.update(
-            ticket.id,
-            changes,
-            [deliver],
-            now=self.clock.now(),
-            only_if=(Status.ANSWERED, Status.CLOSED),
+        now = self.clock.now()
+        limit = self.max_chars * 2
+        updated = await self.store.apply(
+            ticket.id, lambda t: lifecycle.followed_up(t, follow_up, limit, now), now
         )
         if updated is None:
             return Reply(text="That request is still open; your follow-up was not sent.")
@@ -296,19 +244,8 @@ class EscalationService:
         return Reply(text=f"Your follow-up to request #{ticket.id} is on its way to {who}.")
 
     async def _withdraw(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
-        outbox = []
-        if ticket.expert_activity_id:
-            outbox.append(
-                OutboxItem(
-                    "update_expert",
-                    f"update:{ticket.id}:withdrawn:{ticket.follow_ups}",
-                    ticket.expert_card_address(),
-                )
-            )
-        changes = {"status": Status.CANCELLED, "closed_at": self.clock.now()}
-        updated = await self.store.update(
-            ticket.id, changes, outbox, now=self.clock.now(), only_if=OPEN_STATUSES
-        )
+        now = self.clock.now()
+        updated = await self.store.apply(ticket.id, lambda t: lifecycle.withdrawn(t, now), now)
         if updated is None:
             return Reply(text="That request is already closed.")
         self.wake()

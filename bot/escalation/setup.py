@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -16,10 +17,11 @@ from bot.connector import BotConnectorClient
 from bot.conversation.types import Person
 from bot.core import Adviser
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
+from bot.escalation.lifecycle import LateRules
 from bot.escalation.service import EscalationService
 from bot.escalation.signing import CardSigner
-from bot.escalation.tickets import SqliteTicketStore
-from bot.escalation.worker import OutboxWorker, Reminders
+from bot.escalation.store import TicketStore
+from bot.escalation.worker import OutboxWorker
 from bot.graph.client import Directory, GraphClient
 from bot.graph.tokens import MsalGraphTokens
 from bot.http import RetryPolicy, SharedSession
@@ -63,7 +65,7 @@ class TeamMembers:
 class EscalationParts:
     service: EscalationService
     worker: OutboxWorker
-    store: SqliteTicketStore
+    store: TicketStore
     # The Graph session and the worker; append to cleanup_ctx after the Bot Connector
     # session exists, so the worker starts after it and stops before it.
     lifecycle: Callable[[web.Application], AsyncIterator[None]]
@@ -100,7 +102,7 @@ def setup_escalation(
     and with none (local mode) the asker's own chat stands in for the expert.
     """
     escalation = settings.escalation
-    store = SqliteTicketStore(database)
+    store = TicketStore(database)
     signer = (
         CardSigner(escalation.card_signing_key.encode())
         if escalation.card_signing_key
@@ -138,11 +140,14 @@ def setup_escalation(
         store,
         deliveries,
         clock,
-        Reminders(
+        LateRules(
             escalation.reminder_hours,
             escalation.deadline_hours,
-            can_reroute=dcct.has_channel or bool(dcct.mailbox),
+            can_reroute=dcct.has_channel or dcct.has_mailbox,
+            mailed_close_after=timedelta(days=escalation.mailed_close_days),
         ),
+        lease_seconds=settings.store.outbox_lease_seconds,
+        poll_seconds=settings.store.outbox_poll_seconds,
     )
     service = EscalationService(
         store,
@@ -164,6 +169,8 @@ def setup_escalation(
         try:
             await asyncio.wait_for(task, timeout=10)
         except TimeoutError:
-            log.warning("escalation.worker_stop_timeout")  # its row stays in `sending`
+            # Its row stays leased; another replica (or the next start) takes it over
+            # when the lease runs out.
+            log.warning("escalation.worker_stop_timeout")
 
     return EscalationParts(service, worker, store, running)

@@ -1,9 +1,16 @@
 """The background worker: deliver due outbox rows, and remind or reroute late tickets.
 
-Rows are claimed (pending → sending) before the send, done after it. At start, rows
-left in `sending` by a crash go back to pending. Failures back off exponentially,
-honouring `Retry-After`; a row that keeps failing is dead and its ticket fails
-loudly to the asker. The worker wakes when new rows are written, and otherwise polls.
+Every replica runs one. It claims due rows with a lease (store.py), renews the lease
+while it works, sends each row once and settles it (done, retry later, dead). A replica
+that dies leaves its rows leased; once the lease runs out another replica's worker
+claims them. A clean stop finishes the row in hand and hands the rest back at once.
+Failures back off exponentially, honouring `Retry-After`; a row that keeps failing is
+dead and its ticket fails loudly to the asker. The worker wakes when its own replica
+writes rows, and otherwise polls for rows written by the others.
+
+The one window for a duplicate: a replica dies (or loses its database) after Teams
+accepted a send and before the send was recorded; the next claim sends it again. The
+copy acts on the same ticket, so answering either is safe.
 """
 
 from __future__ import annotations
@@ -11,16 +18,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from bot import logs
 from bot.clock import Clock
+from bot.escalation import lifecycle
 from bot.escalation.delivery import CannotDeliverError, Deliveries, RetryLaterError
-from bot.escalation.tickets import OutboxItem, OutboxRow, Status, TicketStore
-from bot.escalation.working_hours import working_hours_between
+from bot.escalation.events import OutboxRow
+from bot.escalation.lifecycle import LateRules
+from bot.escalation.store import TicketStore
 
 log = logging.getLogger("bot.escalation.worker")
 
@@ -39,11 +50,9 @@ class Backoff:
         return backoff * random.uniform(0.75, 1.0)  # noqa: S311 - jitter, not security
 
 
-@dataclass(frozen=True)
-class Reminders:
-    reminder_hours: float
-    deadline_hours: float
-    can_reroute: bool  # a DCCT route exists to move late line-manager requests to
+def worker_name() -> str:
+    """Unique per process: the host (the replica), the pid and a random part."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
 
 
 class OutboxWorker:
@@ -52,8 +61,10 @@ class OutboxWorker:
         store: TicketStore,
         deliveries: Deliveries,
         clock: Clock,
-        reminders: Reminders,
+        rules: LateRules,
         *,
+        name: str | None = None,
+        lease_seconds: float = 60.0,
         backoff: Backoff | None = None,
         poll_seconds: float = 5.0,
         sweep_seconds: float = 300.0,
@@ -62,68 +73,96 @@ class OutboxWorker:
         self.store = store
         self.deliveries = deliveries
         self.clock = clock
-        self.reminders = reminders
+        self.rules = rules
+        self.name = name or worker_name()
+        self.lease = timedelta(seconds=lease_seconds)
         self.backoff = backoff or Backoff()
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.batch = batch
         self._wake = asyncio.Event()
         self._stopping = False
-        self._last_sweep = 0.0
+        self._last_sweep = float("-inf")
+        self._holding = False  # rows are claimed and not yet settled
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        recovered = await self.store.recover_in_flight()
-        if recovered:
-            log.warning("outbox.recovered", extra=logs.fields(rows=recovered))
+        log.info("outbox.worker_started", extra=logs.fields(worker=self.name,
+                 lease_seconds=self.lease.total_seconds()))  # fmt: skip
+        renewing = asyncio.create_task(self._renew_leases())
         loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self._wake.clear()  # before the work: a wake during it is not lost
-            try:
-                if loop.time() - self._last_sweep >= self.sweep_seconds:
-                    self._last_sweep = loop.time()
-                    await self.sweep()
-                worked = await self.drain()
-            except Exception:
-                log.exception("outbox.loop_error")  # keep the worker alive; retry next tick
-                worked = 0
-            if worked:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        try:
+            while not self._stopping:
+                self._wake.clear()  # before the work: a wake during it is not lost
+                try:
+                    if loop.time() - self._last_sweep >= self.sweep_seconds:
+                        self._last_sweep = loop.time()
+                        await self.sweep()
+                    worked = await self.drain()
+                except Exception:
+                    log.exception("outbox.loop_error")  # keep the worker alive; retry next tick
+                    worked = 0
+                if worked or self._stopping:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def stop(self) -> None:
-        """Finish the row in hand; rows not started stay pending for the next start."""
+        """Finish the row in hand; the rest of the claim is handed back by `drain`."""
         self._stopping = True
         self._wake.set()
 
+    async def _renew_leases(self) -> None:
+        """While rows are held, keep their leases a whole lease ahead: only a dead (or
+        cut-off) replica lets a lease run out."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            if not self._holding:
+                continue
+            try:
+                await self.store.renew(self.name, self.clock.now() + self.lease)
+            except Exception:
+                log.exception("outbox.renew_failed", extra=logs.fields(worker=self.name))
+
     async def drain(self) -> int:
-        """Deliver every row due now; return how many were attempted."""
-        rows = await self.store.due(self.clock.now(), self.batch)
-        for row in rows:
-            if self._stopping:
-                break
-            if await self.store.mark_sending(row.id):
+        """Claim the rows due now and deliver them; return how many were claimed."""
+        self._holding = True
+        try:
+            rows = await self.store.claim(self.name, self.clock.now(), self.lease, self.batch)
+            for row in rows:
+                if self._stopping:
+                    break
                 await self._attempt(row)
-        return len(rows)
+            if self._stopping and rows:
+                released = await self.store.release(self.name)
+                if released:
+                    log.info("outbox.released", extra=logs.fields(worker=self.name,
+                             rows=released))  # fmt: skip
+            return len(rows)
+        finally:
+            self._holding = False
 
     async def _attempt(self, row: OutboxRow) -> None:
-        attempts = row.attempts + 1
         try:
-            await self.deliveries.deliver(row)
+            change = await self.deliveries.deliver(row)
         except RetryLaterError as exc:
-            if attempts >= self.backoff.max_attempts:
-                await self._dead(row, f"gave up after {attempts} attempts: {exc}")
+            if row.attempts >= self.backoff.max_attempts:
+                await self._dead(row, f"gave up after {row.attempts} attempts: {exc}")
                 return
-            delay = self.backoff.delay(attempts, exc.after)
+            delay = self.backoff.delay(row.attempts, exc.after)
             due = self.clock.now() + timedelta(seconds=delay)
-            await self.store.reschedule(row.id, due, str(exc))
+            await self._settled(row, await self.store.reschedule(row.id, self.name, due, str(exc)))
             log.warning(
                 "outbox.retry",
                 extra=logs.fields(row=row.id, kind=row.kind, ticket=row.ticket_id,
-                                  attempt=attempts, delay=round(delay, 2), reason=str(exc)),
+                                  attempt=row.attempts, delay=round(delay, 2), reason=str(exc)),
             )  # fmt: skip
             return
         except CannotDeliverError as exc:
@@ -133,66 +172,46 @@ class OutboxWorker:
             log.exception("outbox.bug", extra=logs.fields(row=row.id, kind=row.kind))
             await self._dead(row, f"internal error: {type(exc).__name__}")
             return
-        await self.store.mark_done(row.id, self.clock.now())
+        done = await self.store.mark_done(row, self.name, self.clock.now(), change)
+        await self._settled(row, done)
         log.info(
             "outbox.sent",
-            extra=logs.fields(row=row.id, kind=row.kind, ticket=row.ticket_id, attempt=attempts),
-        )
+            extra=logs.fields(row=row.id, kind=row.kind, ticket=row.ticket_id,
+                              attempt=row.attempts, worker=self.name),
+        )  # fmt: skip
+
+    async def _settled(self, row: OutboxRow, held: bool) -> None:
+        if not held:  # our lease ran out mid-send and another worker took the row
+            log.warning("outbox.lease_lost", extra=logs.fields(row=row.id, worker=self.name))
 
     async def _dead(self, row: OutboxRow, reason: str) -> None:
-        await self.store.mark_dead(row.id, reason)
+        held = await self.store.mark_dead(row.id, self.name, reason)
+        await self._settled(row, held)
         log.error(
             "outbox.dead",
             extra=logs.fields(row=row.id, kind=row.kind, ticket=row.ticket_id, reason=reason),
         )
-        await self.deliveries.failed(row, reason)
+        if held:  # else the worker that holds it now decides
+            await self.deliveries.failed(row, reason)
 
     async def sweep(self) -> int:
-        """Remind experts of late tickets; move late line-manager tickets to the DCCT."""
+        """Remind experts of late tickets, move late line-manager tickets to the DCCT,
+        close mailed ones after their time. Safe on every replica at once: each change
+        is decided again on the locked row, and its sends are keyed."""
         now = self.clock.now()
         changed = 0
-        for ticket in await self.store.open_tickets():
-            if ticket.status not in (Status.SENT, Status.TAKEN) or ticket.sent_at is None:
-                continue
-            waited = working_hours_between(ticket.sent_at, now)
-            key = f"{ticket.id}:{ticket.follow_ups}:{ticket.route}"
-            changes: dict[str, Any]
-            if (
-                ticket.route == "line_manager"
-                and waited >= self.reminders.deadline_hours
-                and self.reminders.can_reroute
-            ):
-                outbox = [
-                    OutboxItem("deliver_request", f"deliver:{ticket.id}:deadline"),
-                    OutboxItem("notify_asker", f"notify:{key}:deadline", {"event": "rerouted"}),
-                ]
-                if ticket.expert_activity_id:
-                    address = {**ticket.expert_card_address(), "moved": True}
-                    outbox.append(OutboxItem("update_expert", f"update:{key}:moved", address))
-                changes = {"status": Status.PENDING, "route": "dcct", "rerouted": "deadline",
-                           "expert_aad": None, "expert_name": None, "expert_conversation": {},
-                           "expert_activity_id": None, "taken_by": None}  # fmt: skip
-            elif (
-                waited >= self.reminders.reminder_hours
-                and ticket.reminded_at is None
-                and ticket.expert_conversation  # a mailed request has no card to remind
-            ):
-                outbox = [
-                    OutboxItem("remind_expert", f"remind:{key}"),
-                    OutboxItem("notify_asker", f"notify:{key}:reminded", {"event": "reminded"}),
-                ]
-                changes = {"reminded_at": now}
-            else:
-                continue
-            updated = await self.store.update(
-                ticket.id, changes, outbox, now=now, only_if=(Status.SENT, Status.TAKEN)
+        for ticket in await self.store.waiting():
+            if lifecycle.late(ticket, now, self.rules) is None:
+                continue  # not late yet: don't take the row lock for nothing
+            updated = await self.store.apply(
+                ticket.id, lambda current: lifecycle.late(current, now, self.rules), now
             )
             if updated is not None:
                 changed += 1
                 log.info(
                     "escalation.late",
-                    extra=logs.fields(ticket=ticket.id, hours=round(waited, 1),
-                                      action="rerouted" if changes.get("route") else "reminded"),
+                    extra=logs.fields(ticket=ticket.id, status=updated.status.value,
+                                      route=updated.route.value),
                 )  # fmt: skip
         if changed:
             self.wake()

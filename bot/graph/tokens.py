@@ -63,6 +63,9 @@ class MsalGraphTokens:
             return self._app
 
     def _acquire(self) -> str:
+        return self._acquire_with_lifetime()[0]
+
+    def _acquire_with_lifetime(self) -> tuple[str, float]:
         app = self._client()
         if self.managed_identity:
             result = app.acquire_token_for_client(resource=self.scope.removesuffix("/.default"))
@@ -73,10 +76,15 @@ class MsalGraphTokens:
                 f"{result.get('error', 'no_token')}: "
                 f"{str(result.get('error_description', ''))[:200]}"
             )
-        return str(result["access_token"])
+        return str(result["access_token"]), float(result.get("expires_in") or 0)
 
     async def token(self) -> str:
         return await asyncio.to_thread(self._acquire)
+
+    async def token_with_lifetime(self) -> tuple[str, float]:
+        """The token and the seconds it has left, for callers that cache it themselves
+        (the database password, checked only when a connection opens)."""
+        return await asyncio.to_thread(self._acquire_with_lifetime)
 
 
 def _session(verify: str | bool) -> Any:

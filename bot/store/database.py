@@ -1,67 +1,90 @@
-"""One SQLite connection per process, used from a single worker thread.
+"""The database as the stores see it: transactions of parameterised SQL, two dialects.
 
-SQLite calls block, so nothing here runs on the event loop: `run(fn)` hands `fn` the
-connection on a dedicated thread (one thread keeps the connection thread-affine and
-serialises writers, which SQLite wants anyway). WAL lets readers work during a write
-and survives `kill -9` with nothing committed lost.
+Every store (tickets and outbox, feedback, welcomes) is written once against `Database`
+and runs unchanged on SQLite (the embedded default: local mode, tests, the container
+trial) and PostgreSQL (production with several replicas). SQL is written with `?`
+placeholders; the few dialect differences the stores need are on `Dialect`.
+
+`transact(work)` runs `work(tx)` in one transaction, committed when it returns and
+rolled back if it raises. `work` may be run again when the connection fails under it
+(PostgreSQL restarting, a fail-over), so it must only touch the database: no sends, no
+other side effects.
 """
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+Row = dict[str, Any]
 
 
-class Database:
-    def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._conn: sqlite3.Connection | None = None
+class Dialect(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgresql"
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
-            self._conn = conn
-        return self._conn
+    @property
+    def skip_locked(self) -> str:
+        """Appended to a SELECT whose rows the transaction will claim. SQLite has one
+        writer at a time (BEGIN IMMEDIATE), so its claims never meet."""
+        return " FOR UPDATE SKIP LOCKED" if self is Dialect.POSTGRES else ""
 
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(connection)` on the database thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self._connect()))
+    @property
+    def for_update(self) -> str:
+        """Appended to a SELECT of a row the transaction will change."""
+        return " FOR UPDATE" if self is Dialect.POSTGRES else ""
 
-    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` inside BEGIN IMMEDIATE … COMMIT (rolled back if it raises)."""
 
-        def wrapped(conn: sqlite3.Connection) -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
+class Tx(Protocol):
+    """One open transaction."""
 
-        return await self.run(wrapped)
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return the number of rows it changed."""
+        ...
 
-    async def close(self) -> None:
-        def shut(conn: sqlite3.Connection) -> None:
-            conn.close()
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query (or a statement with RETURNING); return its rows as dicts."""
+        ...
 
-        if self._conn is not None:
-            await self.run(shut)
-            self._conn = None
-        self._executor.shutdown(wait=True)
+
+class Database(Protocol):
+    dialect: Dialect
+
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (bot/store/migrations.py)."""
+        ...
+
+    async def transact(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `work` in a transaction that may write."""
+        ...
+
+    async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `work` in a transaction that only reads."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def fetch_one(tx: Tx, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    rows = await tx.fetch(sql, params)
+    return rows[0] if rows else None
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A time read back from either database: PostgreSQL gives datetimes, SQLite text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def sqlite_time(value: datetime) -> str:
+    """How SQLite keeps a time: UTC ISO text of one fixed width, so text order is time
+    order (a time without microseconds would otherwise be shorter)."""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

@@ -3,16 +3,19 @@
 Stores the minimum: no user id, and the question text only when the user ticked the
 box to include it. Comments and opted-in questions are deleted after the retention
 period; the bare counts (entry, verdict, helpful) stay for improving the FAQ.
+
+A second click on the same answer card updates its row: the vote, comment, question
+and time are the latest click's (so retention counts from it, and a comment left out
+the second time is gone); what the card was about (entry, verdict, policy version,
+channel) stays as first recorded, because the card did not change.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
 
-from bot.store.database import Database
+from bot.store.database import Database, Row, Tx, as_datetime
 
 
 @dataclass(frozen=True)
@@ -28,112 +31,56 @@ class Feedback:
     question: str | None = None  # only with the user's consent
 
 
-class FeedbackStore(Protocol):
-    async def record(self, feedback: Feedback) -> None: ...
-
-    async def all(self) -> list[Feedback]: ...
-
-    async def purge_text_before(self, cutoff: datetime) -> int:
-        """Blank comments and questions recorded before `cutoff`; return how many rows."""
-        ...
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    card_id TEXT PRIMARY KEY,
-    entry TEXT,
-    verdict TEXT NOT NULL,
-    policy_version TEXT NOT NULL,
-    helpful INTEGER NOT NULL,
-    channel TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    comment TEXT,
-    question TEXT
-);
-CREATE INDEX IF NOT EXISTS feedback_created ON feedback(created_at);
-"""
+def _feedback(row: Row) -> Feedback:
+    created = as_datetime(row["created_at"])
+    assert created is not None
+    return Feedback(
+        card_id=row["card_id"],
+        entry=row["entry"],
+        verdict=row["verdict"],
+        policy_version=row["policy_version"],
+        helpful=bool(row["helpful"]),
+        channel=row["channel"],
+        created_at=created,
+        comment=row["comment"],
+        question=row["question"],
+    )
 
 
-class SqliteFeedbackStore:
+class FeedbackStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def open(self) -> None:
-        await self.db.run(lambda conn: conn.executescript(SCHEMA))
-
     async def record(self, feedback: Feedback) -> None:
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO feedback VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(card_id) DO UPDATE "
-                "SET helpful=excluded.helpful, comment=excluded.comment, "
-                "question=excluded.question, created_at=excluded.created_at",
-                (
-                    feedback.card_id,
-                    feedback.entry,
-                    feedback.verdict,
-                    feedback.policy_version,
-                    int(feedback.helpful),
-                    feedback.channel,
-                    feedback.created_at.isoformat(),
-                    feedback.comment,
-                    feedback.question,
-                ),
-            )
+        async def write(tx: Tx) -> None:
+            await tx.execute(
+                "INSERT INTO feedback (card_id, entry, verdict, policy_version, helpful, "
+                "channel, created_at, comment, question) VALUES (?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (card_id) DO UPDATE SET helpful=excluded.helpful, "
+                "comment=excluded.comment, question=excluded.question, "
+                "created_at=excluded.created_at",
+                (feedback.card_id, feedback.entry, feedback.verdict, feedback.policy_version,
+                 feedback.helpful, feedback.channel, feedback.created_at, feedback.comment,
+                 feedback.question),
+            )  # fmt: skip
 
-        await self.db.run(write)
+        await self.db.transact(write)
 
     async def all(self) -> list[Feedback]:
-        def read(conn: sqlite3.Connection) -> list[Feedback]:
-            rows = conn.execute("SELECT * FROM feedback ORDER BY created_at").fetchall()
-            return [
-                Feedback(
-                    card_id=r["card_id"],
-                    entry=r["entry"],
-                    verdict=r["verdict"],
-                    policy_version=r["policy_version"],
-                    helpful=bool(r["helpful"]),
-                    channel=r["channel"],
-                    created_at=datetime.fromisoformat(r["created_at"]),
-                    comment=r["comment"],
-                    question=r["question"],
-                )
-                for r in rows
-            ]
+        async def read(tx: Tx) -> list[Feedback]:
+            rows = await tx.fetch("SELECT * FROM feedback ORDER BY created_at, card_id")
+            return [_feedback(r) for r in rows]
 
-        return await self.db.run(read)
+        return await self.db.read(read)
 
     async def purge_text_before(self, cutoff: datetime) -> int:
-        def purge(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
+        """Blank comments and questions recorded before `cutoff`; return how many rows."""
+
+        async def purge(tx: Tx) -> int:
+            return await tx.execute(
                 "UPDATE feedback SET comment=NULL, question=NULL WHERE created_at < ? "
                 "AND (comment IS NOT NULL OR question IS NOT NULL)",
-                (cutoff.isoformat(),),
+                (cutoff,),
             )
-            return cursor.rowcount
 
-        return await self.db.run(purge)
-
-
-class MemoryFeedbackStore:
-    """The fake: same behaviour, kept in a dict."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, Feedback] = {}
-
-    async def record(self, feedback: Feedback) -> None:
-        self.rows[feedback.card_id] = feedback
-
-    async def all(self) -> list[Feedback]:
-        return sorted(self.rows.values(), key=lambda f: f.created_at)
-
-    async def purge_text_before(self, cutoff: datetime) -> int:
-        count = 0
-        for key, row in list(self.rows.items()):
-            if row.created_at < cutoff and (row.comment or row.question):
-                self.rows[key] = replace(row, comment=None, question=None)
-                count += 1
-        return count
-
-
-def retention_cutoff(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
+        return await self.db.transact(purge)

@@ -3,7 +3,9 @@
 A real `python -m bot serve` process, with the fake Bot Connector, Graph and sign-in
 running in the test. The request is confirmed, the process is killed while its
 delivery is pending (after a 503) or in flight (the connector holding the call), then
-started again on the same SQLite file.
+started again on the same SQLite file: the row the dead process leased is sent again
+once its lease has run out (tests/escalation/test_replicas.py does the same with two
+processes on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ def server_env(db: Path, identity: FakeIdentity, graph: FakeGraph) -> dict[str, 
         "GRAPH_TENANT_ID": identity.tenant,
         "GRAPH_CA_BUNDLE": identity.ca_path,
         "CARD_SIGNING_KEY": SIGNING_KEY,
+        # A row caught mid-send by the kill is taken over once its lease runs out.
+        "BOT_OUTBOX_LEASE_SECONDS": "2",
+        "BOT_OUTBOX_POLL_SECONDS": "0.5",
     }
     env.pop("MicrosoftAppId", None)
     return env

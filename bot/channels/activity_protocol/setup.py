@@ -27,6 +27,7 @@ from bot.core import Adviser
 from bot.http import SharedSession
 from bot.settings import BotSdk, Settings
 from bot.store.feedback import FeedbackStore
+from bot.store.welcomes import WelcomeStore
 
 log = logging.getLogger("bot.channels")
 
@@ -69,6 +70,7 @@ def setup_bot(
     *,
     channel: SdkChannel,
     feedback: FeedbackStore,
+    welcomes: WelcomeStore,
     escalations: Escalations,
     clock: Clock,
     tokens: BotTokens,
@@ -82,7 +84,8 @@ def setup_bot(
         max_chars=settings.bot.max_message_chars,
         retention_days=settings.store.retention_days,
     )
-    turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, ConnectorOutbound(connector))
+    outbound = ConnectorOutbound(connector)
+    turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
     endpoint = channel.endpoint(settings, turns, tokens, connector.http)
     app[DIALOGUE_KEY] = dialogue
     app.router.add_post("/api/messages", endpoint.messages)

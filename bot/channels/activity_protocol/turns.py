@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -25,22 +24,29 @@ from bot.channels.activity_protocol.activities import (
     submitted_data,
 )
 from bot.channels.activity_protocol.outbound import Outbound
+from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.dialogue import SORRY, Dialogue
 from bot.conversation.types import Reply
+from bot.store.welcomes import WelcomeStore
 
 log = logging.getLogger("bot.channels")
 
-# Teams sends both installationUpdate and conversationUpdate on install: one welcome.
-WELCOME_ONCE_SECONDS = 60.0
-
 
 class Turns:
-    def __init__(self, dialogue: Dialogue, typing_delay: float, outbound: Outbound) -> None:
+    def __init__(
+        self,
+        dialogue: Dialogue,
+        typing_delay: float,
+        outbound: Outbound,
+        welcomes: WelcomeStore,
+        clock: Clock,
+    ) -> None:
         self.dialogue = dialogue
         self.typing_delay = typing_delay
         self.outbound = outbound
-        self._welcomed: dict[str, float] = {}
+        self.welcomes = welcomes
+        self.clock = clock
 
     async def message(self, incoming: Activity) -> None:
         """A typed message, or the data of a card's Action.Submit."""
@@ -75,12 +81,11 @@ class Turns:
             await self.installed(incoming)
 
     async def installed(self, incoming: Activity) -> None:
+        # Teams sends both installationUpdate and conversationUpdate on install, perhaps
+        # to two replicas: the store lets one of them welcome.
         conversation = str((incoming.get("conversation") or {}).get("id") or "")
-        now = time.monotonic()
-        if now - self._welcomed.get(conversation, -1e9) < WELCOME_ONCE_SECONDS:
+        if not await self.welcomes.first(conversation, self.clock.now()):
             return
-        self._welcomed = {c: t for c, t in self._welcomed.items() if now - t < WELCOME_ONCE_SECONDS}
-        self._welcomed[conversation] = now
         if is_personal(incoming):
             await self.outbound.send(incoming, self.dialogue.welcome(), None)
         else:

@@ -26,7 +26,9 @@ from bot.core import Adviser
 from bot.core.types import Advice, Route
 from bot.fakes.outbound import RecordingOutbound
 from bot.settings import Settings
-from bot.store.feedback import MemoryFeedbackStore
+from bot.store.feedback import FeedbackStore
+from bot.store.sqlite import SqliteDatabase
+from bot.store.welcomes import WelcomeStore
 
 
 class NoEscalations:
@@ -42,16 +44,22 @@ class NoEscalations:
         return Reply(text="no requests")
 
 
-def make_bot(adviser: Adviser, typing_delay: float = 10.0, escalations: Any = None) -> AdviserBot:
+async def make_bot(
+    adviser: Adviser, typing_delay: float = 10.0, escalations: Any = None
+) -> AdviserBot:
+    database = SqliteDatabase(":memory:")
+    await database.open()
     dialogue = Dialogue(
         adviser,
-        MemoryFeedbackStore(),
+        FeedbackStore(database),
         escalations or NoEscalations(),
         FakeClock(),
         max_chars=Settings().bot.max_message_chars,
         retention_days=30,
     )
-    return AdviserBot(Turns(dialogue, typing_delay, RecordingOutbound()))
+    return AdviserBot(
+        Turns(dialogue, typing_delay, RecordingOutbound(), WelcomeStore(database), FakeClock())
+    )
 
 
 def adapter_for(bot: AdviserBot) -> TestAdapter:
@@ -64,7 +72,7 @@ def sent(bot: AdviserBot) -> list[Any]:
 
 
 async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
-    bot = make_bot(adviser)
+    bot = await make_bot(adviser)
     await adapter_for(bot).send("Can I retweet a Parliament post?")
     [reply] = sent(bot)
     assert reply.card["type"] == "AdaptiveCard"
@@ -77,13 +85,13 @@ async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) ->
             await asyncio.sleep(0.2)
             return Reply(text="none")
 
-    bot = make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations())
+    bot = await make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations())
     await adapter_for(bot).send("my requests")
     assert sent(bot) == ["typing", Reply(text="none")]
 
 
 async def test_no_typing_when_the_answer_is_quick(adviser: Adviser) -> None:
-    bot = make_bot(adviser, typing_delay=5.0)
+    bot = await make_bot(adviser, typing_delay=5.0)
     await adapter_for(bot).send("hello")
     [reply] = sent(bot)
     assert isinstance(reply, Reply)
@@ -97,7 +105,7 @@ async def test_mention_is_stripped_in_channels(adviser: Adviser) -> None:
             seen.append(asker.user_id)
             return Reply(text="ok")
 
-    bot = make_bot(adviser, escalations=Recording())
+    bot = await make_bot(adviser, escalations=Recording())
     activity = Activity(
         type=ActivityTypes.message,
         text="<at>Policy adviser</at> my requests",
@@ -122,7 +130,7 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
             calls.append((question, advice, route))
             return Reply(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
 
-    bot = make_bot(adviser, escalations=Recording())
+    bot = await make_bot(adviser, escalations=Recording())
     value: Mapping[str, Any] = {
         "action": "escalation.offer",
         "route": "dcct",
@@ -149,7 +157,7 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
 async def test_forged_or_stale_actions_get_a_polite_reply(
     adviser: Adviser, value: dict[str, Any]
 ) -> None:
-    bot = make_bot(adviser)
+    bot = await make_bot(adviser)
     await adapter_for(bot).send(Activity(type=ActivityTypes.message, value=value))
     [reply] = sent(bot)
     assert "couldn't act on that button" in reply.text
@@ -160,7 +168,7 @@ async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Advise
         async def my_requests(self, asker: Person) -> Reply:
             raise RuntimeError("boom")
 
-    bot = make_bot(adviser, escalations=Broken())
+    bot = await make_bot(adviser, escalations=Broken())
     adapter = TestAdapter(bot.on_turn)
 
     async def on_error(context: TurnContext, error: Exception) -> None:  # as endpoint.py's
