@@ -10,9 +10,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.app import ESCALATION_KEY
+from bot.app import ESCALATION_KEY, PURGES_KEY
 from bot.escalation.tickets import Status
 from bot.fakes.connector import Sent
+from bot.store.retention import purge_once
 from tests.channels.conftest import actions_of, card_text, cards_in
 from tests.escalation.conftest import (
     ASKER,
@@ -272,3 +273,76 @@ async def test_when_teams_cannot_list_the_dcct_team_nothing_changes(world: World
     [refused] = await world.press(DCCT_MEMBER, {**button(card, "Close")})
     assert "Only the person" in refused.activity["text"]
     assert (await world.ticket()).status is Status.SENT
+
+
+def with_dcct_mailbox(world: World, *, channel: bool = True) -> None:
+    deliveries = world.app[ESCALATION_KEY].worker.deliveries
+    dcct = replace(deliveries.config.dcct, mailbox="dcct@example.org",
+                   sender_mailbox="adviser@example.org")  # fmt: skip
+    if not channel:
+        dcct = replace(dcct, team_id="", channel_id="")
+    deliveries.config = replace(deliveries.config, dcct=dcct)
+
+
+async def test_a_refused_dcct_channel_post_goes_by_mail(world: World) -> None:
+    """The runbook's promise: Teams delivery to the DCCT fails, the mailbox gets it."""
+    world.graph.users[ASKER.aad_object_id].manager = None
+    with_dcct_mailbox(world)
+    world.connector.fail_next(403, path="/v3/conversations")  # the app was removed from the team
+    await world.escalate(QUESTION)
+    await world.until(lambda s: any("e-mailed to the DCCT" in card_text(c) for c in cards_in(s)))
+    [mail] = world.graph.mail
+    assert mail["from"] == "adviser@example.org"
+    message = mail["message"]
+    assert message["toRecipients"] == [{"emailAddress": {"address": "dcct@example.org"}}]
+    assert "request #1" in message["subject"]
+    assert "retweet a party leader" in message["body"]["content"]
+    ticket = await world.ticket()
+    assert (ticket.status, ticket.route, ticket.closed_at) == (Status.MAILED, "dcct", None)
+    assert not [s for s in world.connector.sent if s.activity.get("isGroup")], "no channel post"
+    mine = await world.answer_card_for(ASKER, "my requests")
+    assert "e-mailed to the DCCT" in card_text(mine)
+    assert "Withdraw" not in [a["title"] for a in actions_of(mine)], "a mail can't be recalled"
+
+
+async def test_a_transient_dcct_channel_failure_is_retried_not_mailed(world: World) -> None:
+    world.graph.users[ASKER.aad_object_id].manager = None
+    with_dcct_mailbox(world)
+    world.connector.fail_next(503, retry_after=1, path="/v3/conversations")
+    await world.escalate(QUESTION)
+    for _ in range(40):
+        if (await world.ticket()).status is Status.SENT:
+            break
+        world.clock.advance(timedelta(seconds=1))
+        world.app[ESCALATION_KEY].worker.wake()
+        await asyncio.sleep(0.05)
+    assert (await world.ticket()).status is Status.SENT
+    assert world.graph.mail == []
+
+
+async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: World) -> None:
+    world.graph.users[ASKER.aad_object_id].manager = None
+    with_dcct_mailbox(world, channel=False)
+    await world.escalate(QUESTION)
+    await world.until(lambda s: any("e-mailed to the DCCT" in card_text(c) for c in cards_in(s)))
+    worker = world.app[ESCALATION_KEY].worker
+    world.clock.advance(
+        timedelta(days=world.settings.escalation_mailed_close_days) - timedelta(hours=1)
+    )
+    assert await worker.sweep() == 0, "not yet"
+    world.clock.advance(timedelta(hours=1))
+    assert await worker.sweep() == 1
+    await world.until(lambda s: any("closed this request here" in card_text(c)
+                                    for c in cards_in(s)))  # fmt: skip
+    ticket = await world.ticket()
+    assert ticket.closed_at == world.clock.now()
+    assert await worker.sweep() == 0, "told once"
+    mine = await world.answer_card_for(ASKER, "my requests")
+    assert "sent by mail (closed here)" in card_text(mine)
+    # Retention deletes it like any closed request.
+    world.clock.advance(timedelta(days=world.settings.retention_days + 1))
+    counts = await purge_once(world.app[PURGES_KEY], world.clock, world.settings.retention_days)
+    assert counts["tickets"] == 1
+    assert await world.app[ESCALATION_KEY].store.get(ticket.id) is None
+    mine = await world.answer_card_for(ASKER, "my requests")
+    assert "no requests" in card_text(mine)
