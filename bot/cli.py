@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     package.add_argument("--terms-url", default="", help="terms of use (default: the website URL)")
 
     sub.add_parser("settings", help="list every setting, its variable and default")
+
+    store = sub.add_parser("store", help="the database: move its data to another one")
+    store_commands = store.add_subparsers(dest="store_command", required=True)
+    migrate = store_commands.add_parser(
+        "migrate", help="copy every row from one database to another (stop the bot first)"
+    )
+    migrate.add_argument("--from", dest="source", required=True,
+                         help="sqlite:///data/adviser.sqlite3 or postgresql://…")  # fmt: skip
+    migrate.add_argument("--to", dest="target", required=True,
+                         help="postgresql://user@host:5432/db?sslmode=require (password in "
+                         "the URL or PGPASSWORD)")  # fmt: skip
     return parser
 
 
@@ -94,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args.host, args.port)
         if args.command == "package":
             return package(args, sys.stdout)
+        if args.command == "store":
+            return asyncio.run(store_migrate(args.source, args.target, sys.stdout))
         settings = Settings.from_env()
         if args.command == "poke":
             from bot.harness import poke  # aiohttp loads only when needed
@@ -195,6 +208,29 @@ def package(args: argparse.Namespace, out: TextIO) -> int:
         f"wrote {args.out}: Teams app {manifest['id']} version {manifest['version']}, "
         f"messaging endpoint https://{manifest['validDomains'][0]}/api/messages\n"
     )
+    return 0
+
+
+async def store_migrate(source_url: str, target_url: str, out: TextIO) -> int:
+    from bot.store.connect import DatabaseUrlError, database_from_url
+    from bot.store.copy import copy_database
+
+    if source_url == target_url:
+        print("error: --from and --to are the same database", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        source, target = database_from_url(source_url), database_from_url(target_url)
+    except DatabaseUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        counts = await copy_database(source, target)
+    finally:
+        await source.close()
+        await target.close()
+    for table, (read, written) in counts.items():
+        print(f"{table:10} {read:7} read {written:7} copied {read - written:7} already there",
+              file=out)  # fmt: skip
     return 0
 
 
