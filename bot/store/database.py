@@ -62,7 +62,9 @@ class Database(Protocol):
         ...
 
     async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `work` in a transaction that only reads."""
+        """Run `work`, which only reads. On PostgreSQL each statement stands alone
+        (autocommit), so a read that needs one snapshot of several tables uses
+        `transact`."""
         ...
 
     async def close(self) -> None: ...
