@@ -4,7 +4,8 @@
 // See deploy/README.md for the whole runbook; every parameter is explained there.
 //
 // The bot signs in as a user-assigned managed identity (no client secret to store or
-// rotate): the Azure Bot trusts that identity, and the Container App runs as it.
+// rotate): the Azure Bot trusts that identity, the Container App runs as it, and it is
+// the Entra ID user of the PostgreSQL database (its token is the password).
 
 targetScope = 'resourceGroup'
 
@@ -48,12 +49,38 @@ param retentionDays int = 30
 @maxValue(730)
 param logRetentionDays int = 30
 
-@description('Size of the Azure Files share holding the SQLite file, in GiB.')
-@minValue(1)
-param dataShareQuotaGiB int = 5
+@description('Fewest replicas of the bot: two, so a node restart or an update never leaves Teams without one.')
+@minValue(2)
+param minReplicas int = 2
 
-@description('SMB mount options for /data. nobrl keeps SQLite\'s locks local to the one replica (SMB byte-range locks make SQLite report "database is locked"); uid/gid 10001 is the image\'s user.')
-param dataMountOptions string = 'dir_mode=0770,file_mode=0660,uid=10001,gid=10001,mfsymlinks,nobrl'
+@description('Most replicas the HTTP scale rule may start.')
+@minValue(2)
+@maxValue(30)
+param maxReplicas int = 4
+
+@description('Concurrent HTTP requests per replica above which another replica is started.')
+@minValue(1)
+param httpConcurrentRequests int = 30
+
+@description('PostgreSQL Flexible Server compute (Burstable B1ms is plenty for the bot).')
+param postgresSku string = 'Standard_B1ms'
+
+@description('Tier of that compute: Burstable, GeneralPurpose or MemoryOptimized.')
+@allowed([
+  'Burstable'
+  'GeneralPurpose'
+  'MemoryOptimized'
+])
+param postgresTier string = 'Burstable'
+
+@description('PostgreSQL storage in GiB (it grows by itself when full).')
+@minValue(32)
+param postgresStorageGiB int = 32
+
+@description('Days of PostgreSQL backups kept for point-in-time restore (7-35).')
+@minValue(7)
+@maxValue(35)
+param postgresBackupRetentionDays int = 7
 
 @description('Secret (32+ characters) that signs escalation card buttons (CARD_SIGNING_KEY). Kept as a Container App secret.')
 @secure()
@@ -94,8 +121,12 @@ param tags object = {
 }
 
 var suffix = uniqueString(resourceGroup().id)
-var storageAccountName = take(toLower('${replace(namePrefix, '-', '')}${suffix}'), 24)
 var port = 3978
+var postgresServerName = take(toLower('${namePrefix}-db-${suffix}'), 63)
+var databaseName = 'adviser'
+// The identity signs in as itself (BOT_DATABASE_AUTH=entra); TLS is required and the
+// server's certificate checked against the image's CA bundle.
+var databaseUrl = 'postgresql://${identity.name}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt'
 // Pull from the registry as the managed identity: no registry password to keep.
 var registries = empty(registryName) ? [] : [
   {
@@ -178,43 +209,102 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
-// --- storage for the SQLite file ----------------------------------------------------
+// --- the database: PostgreSQL Flexible Server, Entra ID sign-in only ----------------
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: storageAccountName
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+  name: postgresServerName
   location: location
   tags: tags
-  kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: postgresSku
+    tier: postgresTier
   }
   properties: {
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
-    allowBlobPublicAccess: false
-    // Container Apps mounts Azure Files with the account key.
-    allowSharedKeyAccess: true
-  }
-}
-
-resource fileService 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
-  parent: storage
-  name: 'default'
-  properties: {
-    shareDeleteRetentionPolicy: {
-      enabled: true
-      days: 14
+    version: '16'
+    storage: {
+      storageSizeGB: postgresStorageGiB
+      autoGrow: 'Enabled'
+    }
+    backup: {
+      backupRetentionDays: postgresBackupRetentionDays
+      geoRedundantBackup: 'Disabled'
+    }
+    highAvailability: {
+      mode: 'Disabled'
+    }
+    // No passwords at all: only Entra ID tokens are accepted.
+    authConfig: {
+      activeDirectoryAuth: 'Enabled'
+      passwordAuth: 'Disabled'
+      tenantId: tenant().tenantId
+    }
+    network: {
+      publicNetworkAccess: 'Enabled'
     }
   }
 }
 
-resource share 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01' = {
-  parent: fileService
-  name: 'adviser-data'
+// The server accepts nothing but TLS 1.2 or later (set explicitly, so it stays so).
+resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: postgres
+  name: 'require_secure_transport'
   properties: {
-    shareQuota: dataShareQuotaGiB
-    accessTier: 'TransactionOptimized'
+    value: 'on'
+    source: 'user-override'
   }
+}
+
+resource tlsVersion 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: postgres
+  name: 'ssl_min_protocol_version'
+  properties: {
+    value: 'TLSv1.2'
+    source: 'user-override'
+  }
+  dependsOn: [
+    requireTls // the server takes one change at a time
+  ]
+}
+
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+  parent: postgres
+  name: databaseName
+  properties: {
+    charset: 'UTF8'
+    collation: 'en_US.utf8'
+  }
+  dependsOn: [
+    tlsVersion
+  ]
+}
+
+// Connections from Azure (the Container Apps environment has no fixed address); each
+// must still present a valid Entra ID token for a database user.
+resource allowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
+  parent: postgres
+  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  properties: {
+    startIpAddress: '0.0.0.0'
+    endIpAddress: '0.0.0.0'
+  }
+  dependsOn: [
+    database
+  ]
+}
+
+// The app's managed identity is the database user: the server's Entra administrator,
+// so it can create its tables (the bot migrates its schema at start).
+resource databaseUser 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = {
+  parent: postgres
+  name: identity.properties.principalId
+  properties: {
+    principalType: 'ServicePrincipal'
+    principalName: identity.name
+    tenantId: identity.properties.tenantId
+  }
+  dependsOn: [
+    allowAzure
+  ]
 }
 
 // --- Container Apps -----------------------------------------------------------------
@@ -234,25 +324,13 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
   }
 }
 
-resource environmentStorage 'Microsoft.App/managedEnvironments/storages@2024-03-01' = {
-  parent: environment
-  name: 'adviserdata'
-  properties: {
-    azureFile: {
-      accountName: storage.name
-      accountKey: storage.listKeys().keys[0].value
-      shareName: share.name
-      accessMode: 'ReadWrite'
-    }
-  }
-}
-
 resource app 'Microsoft.App/containerApps@2024-03-01' = {
   name: '${namePrefix}-app'
   location: location
   tags: tags
   dependsOn: [
     acrPull
+    databaseUser // it signs in as that user from its first start
   ]
   identity: {
     type: 'UserAssigned'
@@ -309,8 +387,12 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               value: string(port)
             }
             {
-              name: 'BOT_DATABASE_PATH'
-              value: '/data/adviser.sqlite3'
+              name: 'BOT_DATABASE_URL'
+              value: databaseUrl
+            }
+            {
+              name: 'BOT_DATABASE_AUTH'
+              value: 'entra'
             }
             {
               name: 'BOT_LOG_FORMAT'
@@ -373,29 +455,26 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
               failureThreshold: 3
             }
           ]
-          volumeMounts: [
-            {
-              volumeName: 'data'
-              mountPath: '/data'
-            }
-          ]
         }
       ]
-      // Exactly one replica, never more and never scaled to zero: SQLite allows one
-      // writer, and the tickets, feedback and outbox live in one file on the share.
-      // More replicas would corrupt it; zero would drop Teams messages while waking.
+      // At least two replicas, never zero: one can restart (or be replaced by an
+      // update) while the other answers Teams. Every replica runs the outbox worker;
+      // the tickets, feedback and outbox are in PostgreSQL, where rows are leased so
+      // two replicas never send the same one.
       scale: {
-        minReplicas: 1
-        maxReplicas: 1
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+        rules: [
+          {
+            name: 'http-requests'
+            http: {
+              metadata: {
+                concurrentRequests: string(httpConcurrentRequests)
+              }
+            }
+          }
+        ]
       }
-      volumes: [
-        {
-          name: 'data'
-          storageType: 'AzureFile'
-          storageName: environmentStorage.name
-          mountOptions: dataMountOptions
-        }
-      ]
     }
   }
 }
@@ -477,8 +556,11 @@ output botName string = bot.name
 @description('Name of the Container App (for az containerapp logs / exec / update).')
 output containerAppName string = app.name
 
-@description('Storage account and share holding adviser.sqlite3.')
-output dataShare string = '${storage.name}/${share.name}'
+@description('Host name of the PostgreSQL server (for backups, restores and `store migrate`).')
+output databaseHost string = postgres.properties.fullyQualifiedDomainName
+
+@description('The database, and the user the bot signs in as (the identity\'s name).')
+output databaseUser string = '${identity.name}@${databaseName}'
 
 @description('Log Analytics workspace (customer) id for log queries.')
 output logAnalyticsWorkspaceId string = workspace.properties.customerId

@@ -1,6 +1,7 @@
 """The Azure template: compiled when the Bicep compiler is here, always read for the
-promises the runbook makes (parameters supplied and documented, one replica, /data on
-the share, health probes, and only environment variables the bot actually reads)."""
+promises the runbook makes (parameters supplied and documented, two or more replicas
+on PostgreSQL with Entra ID sign-in and no file share, health probes, and only
+environment variables the bot actually reads)."""
 
 from __future__ import annotations
 
@@ -137,22 +138,62 @@ def test_image_is_pulled_as_the_identity_with_acr_pull() -> None:
 def test_runtime_matches_the_image() -> None:
     env = env_vars()
     assert env["BOT_HOST"] == "'0.0.0.0'"
-    assert env["BOT_DATABASE_PATH"] == "'/data/adviser.sqlite3'"
     text = bicep_text()
     assert "var port = 3978" in text
     assert "targetPort: port" in text
-    assert "mountPath: '/data'" in text
-    assert "storageType: 'AzureFile'" in text
     assert text.count("path: '/healthz'") == 2
     assert "type: 'Liveness'" in text
     assert "type: 'Readiness'" in text
 
 
-def test_exactly_one_replica_because_sqlite_has_one_writer() -> None:
+def test_no_file_share_at_all() -> None:
+    code = code_only(bicep_text())
     text = bicep_text()
-    assert re.search(r"minReplicas: 1\s+maxReplicas: 1", text)
-    scale_at = text.index("scale: {")
-    assert "SQLite" in text[scale_at - 400 : scale_at]  # the reason sits beside it
+    for gone in ("Microsoft.Storage/", "managedEnvironments/storages", "volumeMounts",
+                 "volumes:", "AzureFile", "nobrl", "BOT_DATABASE_PATH"):  # fmt: skip
+        assert gone not in text, gone
+    assert "storageType" not in code
+
+
+def param_default(name: str) -> str:
+    match = next(m for m in PARAM.finditer(bicep_text()) if m["name"] == name)
+    return match["default"].strip().removeprefix("=").strip()
+
+
+def test_two_or_more_replicas_and_an_http_scale_rule() -> None:
+    text = bicep_text()
+    assert re.search(r"minReplicas: minReplicas\s+maxReplicas: maxReplicas", text)
+    assert int(param_default("minReplicas")) >= 2
+    assert re.search(r"@minValue\(2\)\s+param minReplicas int", text), "never fewer than two"
+    assert int(param_default("maxReplicas")) >= int(param_default("minReplicas"))
+    scale = text[text.index("scale: {") :]
+    assert re.search(r"rules: \[\s+\{\s+name: 'http-requests'\s+http: \{", scale)
+    assert "concurrentRequests: string(httpConcurrentRequests)" in scale
+    assert "activeRevisionsMode: 'Single'" in text  # updates replace revisions, rolling
+
+
+def test_postgres_signs_in_the_identity_with_entra_over_tls_with_backups() -> None:
+    text = bicep_text()
+    assert "resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@" in text
+    assert re.search(r"activeDirectoryAuth: 'Enabled'\s+passwordAuth: 'Disabled'", text)
+    admin = text[text.index("resource databaseUser") :]
+    admin = admin[: admin.index("\n}\n")]
+    assert "flexibleServers/administrators@" in admin
+    assert "name: identity.properties.principalId" in admin
+    assert "principalType: 'ServicePrincipal'" in admin
+    assert "principalName: identity.name" in admin
+    assert re.search(r"name: 'require_secure_transport'\s+properties: \{\s+value: 'on'", text)
+    assert re.search(r"name: 'ssl_min_protocol_version'\s+properties: \{\s+value: 'TLSv1.2'", text)
+    assert "backupRetentionDays: postgresBackupRetentionDays" in text
+    assert int(param_default("postgresBackupRetentionDays")) >= 7
+    env = env_vars()
+    assert env["BOT_DATABASE_URL"] == "databaseUrl"
+    assert env["BOT_DATABASE_AUTH"] == "'entra'"
+    url = re.search(r"var databaseUrl = '([^']+)'", text)
+    assert url is not None
+    assert url[1].startswith("postgresql://${identity.name}@${postgres.properties.")
+    assert "sslmode=verify-full" in url[1]
+    assert "databaseUser" in text[text.index("resource app ") :][:400], "app waits for its user"
 
 
 def test_parameters_file_is_placeholders_not_secrets() -> None:
