@@ -1,1 +1,4 @@
-"""Persistence edges: one SQLite file, reached only through a worker thread."""
+"""Persistence: one `Database` interface (database.py) on SQLite or PostgreSQL.
+
+See README.md beside this file for the layout and how to add a table.
+"""
