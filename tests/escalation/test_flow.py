@@ -327,7 +327,7 @@ async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: 
     await world.until(lambda s: any("e-mailed to the DCCT" in card_text(c) for c in cards_in(s)))
     worker = world.app[ESCALATION_KEY].worker
     world.clock.advance(
-        timedelta(days=world.settings.escalation_mailed_close_days) - timedelta(hours=1)
+        timedelta(days=world.settings.escalation.mailed_close_days) - timedelta(hours=1)
     )
     assert await worker.sweep() == 0, "not yet"
     world.clock.advance(timedelta(hours=1))
@@ -340,8 +340,10 @@ async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: 
     mine = await world.answer_card_for(ASKER, "my requests")
     assert "sent by mail (closed here)" in card_text(mine)
     # Retention deletes it like any closed request.
-    world.clock.advance(timedelta(days=world.settings.retention_days + 1))
-    counts = await purge_once(world.app[PURGES_KEY], world.clock, world.settings.retention_days)
+    days = world.settings.store.retention_days
+    world.clock.advance(timedelta(days=days + 1))
+    purges = world.app[PURGES_KEY]
+    counts = await purge_once(purges, world.clock, days)
     assert counts["tickets"] == 1
     assert await world.app[ESCALATION_KEY].store.get(ticket.id) is None
     mine = await world.answer_card_for(ASKER, "my requests")

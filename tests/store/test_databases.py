@@ -17,7 +17,7 @@ from bot.escalation.store import TicketStore
 from bot.escalation.tickets import Status
 from bot.fakes.postgres import PostgresServer
 from bot.fakes.tokens import FakeAccessTokens
-from bot.settings import AppType, DatabaseAuth, Settings, SettingsError
+from bot.settings import DatabaseAuth, Settings, SettingsError
 from bot.store.connect import DatabaseUrlError, database_from_settings, database_from_url
 from bot.store.database import Tx
 from bot.store.feedback import FeedbackStore
@@ -31,7 +31,8 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def test_the_url_chooses_the_database(tmp_path: Path) -> None:
-    default = database_from_settings(Settings(database_path=tmp_path / "a.db"), FakeClock())
+    settings = Settings.from_env({"BOT_DATABASE_PATH": str(tmp_path / "a.db")})
+    default = database_from_settings(settings, FakeClock())
     assert isinstance(default, SqliteDatabase)
     assert default.path == str(tmp_path / "a.db")
     by_url = database_from_url(f"sqlite:///{tmp_path}/b.db")
@@ -56,15 +57,17 @@ async def test_entra_sign_in_uses_the_token_as_password_and_refreshes_it(
     postgres_server.sql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD 'token-1'")
     postgres_server.sql(f'CREATE DATABASE {database} OWNER "{user}"')
     clock = FakeClock(NOW)
-    settings = Settings(
-        database_url=postgres_server.url(database, user=user, password=None),
-        database_auth=DatabaseAuth.ENTRA,
-        app_id="client-id-of-the-identity",
-        app_type=AppType.USER_ASSIGNED_MSI,
-        app_tenant_id="tenant",
-        card_signing_key="k" * 40,
+    settings = Settings.from_env(
+        {
+            "BOT_DATABASE_URL": postgres_server.url(database, user=user, password=None),
+            "BOT_DATABASE_AUTH": "entra",
+            "MicrosoftAppId": "4d7e1c2a-0000-4000-8000-00000000a11d",
+            "MicrosoftAppType": "UserAssignedMSI",
+            "MicrosoftAppTenantId": "9f2a1c55-0000-4000-8000-5c077a1d0001",
+            "CARD_SIGNING_KEY": "k" * 40,
+        }
     )
-    settings.check()
+    assert settings.store.database_auth is DatabaseAuth.ENTRA
     db = database_from_settings(settings, clock, tokens.token_with_lifetime)
     assert isinstance(db, PostgresDatabase)
     assert isinstance(db.password, EntraPassword)
