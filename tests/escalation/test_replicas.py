@@ -39,8 +39,8 @@ from bot.fakes.connector import FakeConnector
 from bot.fakes.postgres import PostgresServer
 from bot.store.database import Tx
 from bot.store.postgres import PostgresDatabase
-from tests.channels.botframework.conftest import card_text
-from tests.channels.botframework.test_serve import free_port, wait_healthy
+from tests.channels.conftest import card_text
+from tests.channels.test_serve import free_port, wait_healthy
 from tests.conftest import ROOT
 from tests.store.helpers import confirmed
 
