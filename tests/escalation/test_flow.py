@@ -191,13 +191,7 @@ async def test_429_storm_on_delivery_is_retried_with_retry_after_and_sent_once(
     await world.escalate(QUESTION)
     store = world.app[ESCALATION_KEY].store
     # The worker reschedules at now + Retry-After on the (fake) clock; move it along.
-    for _ in range(20):
-        if (await world.ticket()).status is Status.SENT:
-            break
-        world.clock.advance(timedelta(seconds=1))
-        world.app[ESCALATION_KEY].worker.wake()
-        await asyncio.sleep(0.05)
-    assert (await world.ticket()).status is Status.SENT
+    await until_sent(world, seconds=20)
     await manager_request(world)
     chat = await manager_chat(world)
     assert len(cards_in(in_conversation(world.connector.sent, chat))) == 1
@@ -310,13 +304,7 @@ async def test_a_transient_dcct_channel_failure_is_retried_not_mailed(world: Wor
     with_dcct_mailbox(world)
     world.connector.fail_next(503, retry_after=1, path="/v3/conversations")
     await world.escalate(QUESTION)
-    for _ in range(40):
-        if (await world.ticket()).status is Status.SENT:
-            break
-        world.clock.advance(timedelta(seconds=1))
-        world.app[ESCALATION_KEY].worker.wake()
-        await asyncio.sleep(0.05)
-    assert (await world.ticket()).status is Status.SENT
+    await until_sent(world, seconds=40)
     assert world.graph.mail == []
 
 
@@ -348,3 +336,15 @@ async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: 
     assert await world.app[ESCALATION_KEY].store.get(ticket.id) is None
     mine = await world.answer_card_for(ASKER, "my requests")
     assert "no requests" in card_text(mine)
+
+
+async def until_sent(world: World, seconds: int) -> None:
+    """Move the fake clock on a second at a time, waking the worker, until the request
+    is sent (the worker reschedules a refused send at now + Retry-After)."""
+    for _ in range(seconds):
+        if (await world.ticket()).status is Status.SENT:
+            break
+        world.clock.advance(timedelta(seconds=1))
+        world.app[ESCALATION_KEY].worker.wake()
+        await asyncio.sleep(0.05)
+    assert (await world.ticket()).status is Status.SENT
