@@ -108,16 +108,23 @@ class World:
         return self.connector.sent[before:]
 
 
-def escalation_settings(
-    tmp_path: Path, identity: FakeIdentity, graph: FakeGraph, **env: str
-) -> Settings:
-    base = {
+def graph_env(identity: FakeIdentity, graph: FakeGraph) -> dict[str, str]:
+    """The settings that point Graph and its sign-in at the local stand-ins."""
+    return {
         "GRAPH_BASE_URL": graph.base_url,
         "GRAPH_AUTHORITY_HOST": identity.authority_host,
         "GRAPH_CLIENT_ID": CLIENT,
         "GRAPH_CLIENT_SECRET": SECRET,
         "GRAPH_TENANT_ID": identity.tenant,
         "GRAPH_CA_BUNDLE": identity.ca_path,
+    }
+
+
+def escalation_settings(
+    tmp_path: Path, identity: FakeIdentity, graph: FakeGraph, **env: str
+) -> Settings:
+    base = {
+        **graph_env(identity, graph),
         "TEAMS_APP_CATALOG_ID": CATALOG_APP,
         "DCCT_TEAM_ID": DCCT_TEAM,
         "DCCT_CHANNEL_ID": DCCT_CHANNEL,

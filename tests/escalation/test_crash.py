@@ -29,7 +29,7 @@ from bot.fakes.identity import FakeIdentity
 from tests.channels.conftest import actions_of, card_text, cards_in
 from tests.channels.test_serve import free_port, wait_healthy
 from tests.conftest import ROOT
-from tests.escalation.conftest import ASKER, CLIENT, SECRET, SIGNING_KEY, directory
+from tests.escalation.conftest import ASKER, CLIENT, SECRET, SIGNING_KEY, directory, graph_env
 
 pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
@@ -40,12 +40,7 @@ def server_env(db: Path, identity: FakeIdentity, graph: FakeGraph) -> dict[str, 
     env = {
         **os.environ,
         "BOT_DATABASE_PATH": str(db),
-        "GRAPH_BASE_URL": graph.base_url,
-        "GRAPH_AUTHORITY_HOST": identity.authority_host,
-        "GRAPH_CLIENT_ID": CLIENT,
-        "GRAPH_CLIENT_SECRET": SECRET,
-        "GRAPH_TENANT_ID": identity.tenant,
-        "GRAPH_CA_BUNDLE": identity.ca_path,
+        **graph_env(identity, graph),
         "CARD_SIGNING_KEY": SIGNING_KEY,
         # A row caught mid-send by the kill is taken over once its lease runs out.
         "BOT_OUTBOX_LEASE_SECONDS": "2",
