@@ -23,6 +23,7 @@ from bot.core.explain import load_reasons
 from bot.core.judge import load_artefact
 from bot.core.knowledge import KnowledgeError, coverage, load_knowledge
 from bot.core.signals import load_lexicon
+from bot.core.smalltalk import load_smalltalk, misread_examples
 from bot.core.training import TrainConfig, check_fresh, learning_curve, train
 
 HELDOUT_PERCENT = 22  # share of families held out, by a hash of the family's name
@@ -95,6 +96,10 @@ def check(directory: Path, out: TextIO) -> int:
             problems += exc.problems
     examples, example_problems = load_examples(directory, clause_ids)
     problems += example_problems
+    try:
+        problems += misread_examples(load_smalltalk(directory / "smalltalk.toml"), examples)
+    except KnowledgeError as exc:
+        problems += exc.problems
     try:
         artefact = load_artefact(directory)
         problems += check_fresh(directory, artefact, MODEL_ID)

@@ -104,3 +104,21 @@ def test_changed_policy_text_without_new_hash_is_refused(scratch: Path) -> None:
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge(scratch)
     assert "version.toml: field 'sha256'" in caught.value.problems[0]
+
+
+def test_the_policy_edition_is_in_plain_words() -> None:
+    knowledge = load_knowledge(KNOWLEDGE)
+    assert knowledge.policy_version.startswith("sha256:")
+    assert knowledge.policy_label == (
+        "Social Media policy – personal use, SPCB Employee handbook, 25 November 2026"
+    )
+
+
+def test_an_edition_without_a_date_is_refused(scratch: Path) -> None:
+    (scratch / "faq" / "good.toml").write_text(GOOD)
+    meta = scratch / "policy" / "version.toml"
+    meta.write_text(meta.read_text().replace("text_of = 2026-11-25", 'text_of = "last week"'))
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(scratch)
+    [problem] = caught.value.problems
+    assert "version.toml: field 'text_of' must be a date like 2026-11-25" in problem

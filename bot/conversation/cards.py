@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from bot.conversation.labels import ROUTE_BUTTONS, VERDICTS
-from bot.core.explain import reason_line
+from bot.core.explain import reason_lines
 from bot.core.types import Advice, Knowledge, Route, Verdict
 
 CARD_VERSION = "1.5"
@@ -82,7 +82,7 @@ def answer_card(
     body: list[dict[str, Any]] = [badge(advice.verdict)]
     # The answer quotes the person's own words in its reasons: every paragraph is shown
     # literally, and the reasons get a block of their own.
-    said = {reason_line(r) for r in advice.reasons}
+    said = set(reason_lines(advice.reasons))
     paragraphs = [p for p in advice.answer.split("\n\n") if p.strip() and p not in said]
     body += [text(plain(p)) for p in paragraphs[:1]]
     if advice.reasons:

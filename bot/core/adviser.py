@@ -20,12 +20,14 @@ from bot.core.explain import ClauseNote, compose, load_reasons, mentioned_clause
 from bot.core.judge import Embedder, Judge, Judgement, load_artefact
 from bot.core.knowledge import default_knowledge_dir, load_knowledge
 from bot.core.signals import Hit, Lexicon, Severity, load_lexicon, scan
+from bot.core.smalltalk import SmallTalk, load_smalltalk
 from bot.core.types import Advice, Alternative, Band, Entry, Knowledge, Reason, Route, Verdict
 
 MAX_CHARS = 4000  # edges refuse longer input; the core never reads more than this
 MAX_ALTERNATIVES = 3
 MAX_CLAUSES = 3
 MAX_REASONS = 2
+ADVISORY = frozenset({"F1", "F2"})  # whom to ask, not what a post is about
 VERBATIM = 0.99  # cosine at which a message is one of the FAQ's questions, word for word
 MODEL_ID = f"all-MiniLM-L6-v2:{PINNED_SHA256['model.safetensors'][:16]}"
 
@@ -110,12 +112,14 @@ class Adviser:
         judge: Judge,
         notes: dict[str, ClauseNote],
         *,
+        smalltalk: SmallTalk | None = None,
         max_chars: int = MAX_CHARS,
     ) -> None:
         self.knowledge = knowledge
         self.lexicon = lexicon
         self.judge = judge
         self.notes = notes
+        self.smalltalk = smalltalk
         self.max_chars = max_chars
         self.thresholds = Thresholds.from_json(judge.artefact.meta.get("thresholds"))
         self._entries = {e.id: e for e in knowledge.entries}
@@ -134,15 +138,26 @@ class Adviser:
         clause_ids = set(knowledge.clauses)
         lexicon = load_lexicon(directory / "signals.toml", clause_ids)
         notes = load_reasons(directory / "reasons.toml", clause_ids)
+        smalltalk = load_smalltalk(directory / "smalltalk.toml")
         artefact = load_artefact(directory)
         if embedder is None:
             embedder = _encoder((model_dir or default_model_dir()).resolve())
-        return cls(knowledge, lexicon, Judge(artefact, embedder), notes, max_chars=max_chars)
+        return cls(
+            knowledge,
+            lexicon,
+            Judge(artefact, embedder),
+            notes,
+            smalltalk=smalltalk,
+            max_chars=max_chars,
+        )
 
     def advise(self, text: str) -> Advice:
         text = text[: self.max_chars]
         if not text.strip():
             return self._out_of_scope(1.0)
+        chat = self.smalltalk.recognise(text) if self.smalltalk else None
+        if chat is not None:  # nothing but "hi", "thanks", 👍: no policy question in it
+            return self._out_of_scope(1.0, chat_reply=(chat.name, chat.reply))
         judgement = self.judge.judge(text)
         hits = scan(self.lexicon.signals, text)
         nearest = self.judge.nearest_questions(judgement.embedding, 24)
@@ -165,7 +180,12 @@ class Adviser:
         else:
             verdict, raised = decide(judgement.verdicts, hits, self.thresholds)
         if verdict is Verdict.OUT_OF_SCOPE:
-            return self._out_of_scope(judgement.verdicts[Verdict.OUT_OF_SCOPE], exact)
+            chat = self.smalltalk.leading(text) if self.smalltalk else None
+            return self._out_of_scope(
+                judgement.verdicts[Verdict.OUT_OF_SCOPE],
+                exact,
+                chat_reply=(chat.name, chat.reply) if chat else None,
+            )
         route = self._route(verdict, hits, judgement, exact)
         entry = (
             exact
@@ -174,6 +194,13 @@ class Adviser:
         )
         reasons = self._reasons(verdict, hits, judgement)
         clauses = self._clauses(verdict, route, hits, judgement, entry, exact, reasons)
+        # The FAQ's answer is said only where it explains what was found: an entry near
+        # in wording but about other clauses would add a paragraph that does not fit.
+        fits = (
+            entry if entry is not None and (entry is exact or self._fits(entry, clauses)) else None
+        )
+        if fits is not None:
+            clauses += [c for c in fits.clauses if c not in clauses]
         explanations = [
             h.signal.explanation
             for h in hits
@@ -181,9 +208,16 @@ class Adviser:
             or (verdict is not Verdict.OK and h.signal.severity is Severity.CONTEXT)
         ]
         answer = compose(
-            verdict, reasons, entry.answer if entry else None, explanations, route.value
+            verdict,
+            reasons,
+            (fits.answer, fits.clauses) if fits else None,
+            explanations,
+            route.value,
+            clauses,
+            self.notes,
         )
-        # The list and the text agree: every clause the answer names is listed.
+        # The list and the text agree: every clause the answer names is listed (and
+        # compose named every listed clause).
         clauses += [
             c for c in mentioned_clauses(answer) if c in self.knowledge.clauses and c not in clauses
         ]
@@ -201,13 +235,13 @@ class Adviser:
         return Advice(
             verdict=verdict,
             clauses=tuple(clauses),
-            entry=entry.id if entry else None,
+            entry=fits.id if fits else None,
             confidence=confidence,
             route=route,
             answer=answer,
             policy_version=self.knowledge.policy_version,
             band=band,
-            alternatives=self._alternatives(band, entry, nearest),
+            alternatives=self._alternatives(band, fits, nearest),
             signals=tuple(h.signal.name for h in hits),
             reasons=tuple(reasons),
         )
@@ -220,17 +254,30 @@ class Adviser:
             return Band.HIGH
         return Band.MIDDLE if confidence >= 0.45 else Band.LOW
 
-    def _out_of_scope(self, confidence: float, entry: Entry | None = None) -> Advice:
+    def _out_of_scope(
+        self,
+        confidence: float,
+        entry: Entry | None = None,
+        *,
+        chat_reply: tuple[str, str] | None = None,
+    ) -> Advice:
+        """Not a policy question: an out-of-scope FAQ answer that fits, a friendly word
+        for small talk (`chat_reply`: its kind and reply), or the standard reply."""
         fits = entry if entry is not None and entry.verdict is Verdict.OUT_OF_SCOPE else None
+        if fits is not None:
+            answer = fits.answer
+        else:
+            answer = chat_reply[1] if chat_reply else OUT_OF_SCOPE_ANSWER
         return Advice(
             verdict=Verdict.OUT_OF_SCOPE,
             clauses=(),
             entry=fits.id if fits else None,
             confidence=confidence,
             route=Route.NONE,
-            answer=fits.answer if fits else OUT_OF_SCOPE_ANSWER,
+            answer=answer,
             policy_version=self.knowledge.policy_version,
             band=Band.HIGH,
+            small_talk=chat_reply[0] if chat_reply and fits is None else None,
         )
 
     def _route(
@@ -261,6 +308,14 @@ class Adviser:
                 return entry
         return None
 
+    @staticmethod
+    def _fits(entry: Entry, clauses: list[str]) -> bool:
+        """Does the entry explain what was found? It shares a clause with the answer's,
+        leaving aside F1/F2 (whom to ask, not what the post is about). With nothing found
+        but whom to ask, the nearest entry is all there is to say."""
+        found = {c for c in clauses if c not in ADVISORY}
+        return not found or bool(found & set(entry.clauses))
+
     def _reasons(self, verdict: Verdict, hits: list[Hit], judgement: Judgement) -> list[Reason]:
         """The signals' reasons, strictest first, one per clause; the judge's own when no
         signal explains the answer."""
@@ -288,7 +343,7 @@ class Adviser:
     def _judged_reason(self, judgement: Judgement) -> list[Reason]:
         """The judge's own reason: its most likely strict clause, and the sentence of the
         message that reads most at risk of it (the whole message when it has one)."""
-        candidates = [c for c in self.notes if c in judgement.clauses]
+        candidates = [c for c, n in self.notes.items() if n.problem and c in judgement.clauses]
         if not candidates:
             return []
         clause = max(candidates, key=lambda c: (judgement.clauses[c], c))
@@ -315,8 +370,7 @@ class Adviser:
             if hit.signal.severity in RAISES and verdict is not Verdict.OK:
                 cited += hit.signal.clauses
         learned = sorted(judgement.clauses, key=lambda c: (-judgement.clauses[c], c))
-        advisory = {"F1", "F2"}
-        usable = [c for c in learned if verdict is Verdict.INFO or c not in advisory]
+        usable = [c for c in learned if verdict is Verdict.INFO or c not in ADVISORY]
         picked = [c for c in usable if judgement.clauses[c] >= self.thresholds.clause_min][
             :MAX_CLAUSES
         ]

@@ -10,6 +10,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -66,26 +67,47 @@ def parse_clauses(text: str, path: str) -> tuple[dict[str, Clause], list[str]]:
     return clauses, problems
 
 
-def load_policy_version(directory: Path) -> tuple[str, str, list[str]]:
-    """Returns (version, title, problems). The version is the source text's SHA-256."""
+@dataclass(frozen=True)
+class PolicyVersion:
+    """Which text the answers come from: the digest for data and logs, words for staff."""
+
+    digest: str  # "sha256:<12 hex>"
+    title: str
+    label: str  # "Social Media policy – personal use, SPCB Employee handbook, 25 November 2026"
+
+
+def load_policy_version(directory: Path) -> tuple[PolicyVersion, list[str]]:
+    """The policy's version (the source text's SHA-256) and its edition in plain words."""
     source = directory / "policy" / "source.txt"
     meta_path = directory / "policy" / "version.toml"
     problems: list[str] = []
+    unknown = PolicyVersion("unknown", "", "")
     try:
         digest = hashlib.sha256(source.read_bytes()).hexdigest()
     except OSError as exc:
-        return "unknown", "", [f"{source}: cannot read the policy source text ({exc.strerror})"]
+        return unknown, [f"{source}: cannot read the policy source text ({exc.strerror})"]
     try:
         meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        return "unknown", "", [f"{meta_path}: {exc}"]
+        return unknown, [f"{meta_path}: {exc}"]
     recorded = meta.get("sha256")
     if recorded != digest:
         problems.append(
             f"{meta_path}: field 'sha256' is {recorded!r} but {source.name} hashes to {digest}; "
             "the policy text changed: review the FAQ, then record the new hash"
         )
-    return f"sha256:{digest[:12]}", str(meta.get("title", "")), problems
+    title = str(meta.get("title", ""))
+    text_of = meta.get("text_of")
+    if not isinstance(text_of, date):
+        problems.append(
+            f"{meta_path}: field 'text_of' must be a date like 2026-11-25 (the day this copy "
+            "of the policy text was taken; staff see it on every answer)"
+        )
+    words = [title, str(meta.get("published_in", ""))]
+    if isinstance(text_of, date):
+        words.append(f"{text_of.day} {text_of:%B %Y}")
+    label = ", ".join(w for w in words if w)
+    return PolicyVersion(f"sha256:{digest[:12]}", title, label), problems
 
 
 def parse_route(value: Any, label: str, problems: list[str]) -> Route:
@@ -179,7 +201,7 @@ def load_knowledge(directory: Path | str | None = None) -> Knowledge:
         raise KnowledgeError(
             [f"{register}: cannot read the clause register ({exc.strerror})"]
         ) from exc
-    version, title, version_problems = load_policy_version(directory)
+    version, version_problems = load_policy_version(directory)
     problems += version_problems
 
     entries: list[Entry] = []
@@ -213,7 +235,11 @@ def load_knowledge(directory: Path | str | None = None) -> Knowledge:
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(
-        clauses=clauses, entries=tuple(entries), policy_version=version, policy_title=title
+        clauses=clauses,
+        entries=tuple(entries),
+        policy_version=version.digest,
+        policy_title=version.title,
+        policy_label=version.label,
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Verdict(StrEnum):
@@ -54,8 +56,9 @@ class Entry:
 class Knowledge:
     clauses: dict[str, Clause]
     entries: tuple[Entry, ...]
-    policy_version: str
+    policy_version: str  # "sha256:…": in data and logs, never shown to staff
     policy_title: str
+    policy_label: str = ""  # the edition in plain words, for the foot of an answer
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -87,6 +90,10 @@ class Reason:
             "source": self.source,
         }
 
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Reason:
+        return cls(*(str(raw[k]) for k in ("clause", "quote", "problem", "fix", "source")))
+
 
 @dataclass(frozen=True)
 class Advice:
@@ -103,6 +110,8 @@ class Advice:
     alternatives: tuple[Alternative, ...] = ()
     signals: tuple[str, ...] = field(default=())
     reasons: tuple[Reason, ...] = field(default=())
+    # "greeting", "thanks", …: a friendly word, not advice (the verdict stays out_of_scope).
+    small_talk: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -119,5 +128,28 @@ class Advice:
             ],
             "signals": list(self.signals),
             "reasons": [r.to_json() for r in self.reasons],
+            "small_talk": self.small_talk,
             "policy_version": self.policy_version,
         }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Advice:
+        """The advice `to_json` wrote (e.g. sealed into a card). Raises KeyError, TypeError
+        or ValueError on anything else."""
+        return cls(
+            verdict=Verdict(raw["verdict"]),
+            clauses=tuple(str(c) for c in raw["clauses"]),
+            entry=None if raw["entry"] is None else str(raw["entry"]),
+            confidence=float(raw["confidence"]),
+            route=Route(raw["route"]),
+            answer=str(raw["answer"]),
+            policy_version=str(raw["policy_version"]),
+            band=Band(raw["band"]),
+            alternatives=tuple(
+                Alternative(str(a["entry"]), str(a["question"]), Verdict(a["verdict"]))
+                for a in raw["alternatives"]
+            ),
+            signals=tuple(str(s) for s in raw["signals"]),
+            reasons=tuple(Reason.from_json(r) for r in raw["reasons"]),
+            small_talk=None if raw.get("small_talk") is None else str(raw["small_talk"]),
+        )
