@@ -32,12 +32,12 @@ import aiohttp
 
 from bot.clock import SystemClock
 from bot.connector import BotConnectorClient
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person
 from bot.core.types import Advice, Route, Verdict
 from bot.escalation import lifecycle
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.lifecycle import Change, LateRules
-from bot.escalation.signing import CardSigner
 from bot.escalation.store import TicketStore
 from bot.escalation.worker import OutboxWorker
 from bot.fakes.connector import FakeConnector

@@ -15,6 +15,7 @@ from bot.channels.activity_protocol.setup import sdk_channel, setup_bot
 from bot.channels.activity_protocol.tokens import BotTokens, bot_token_source
 from bot.clock import Clock, SystemClock
 from bot.conversation.escalation_port import Escalations
+from bot.conversation.signing import CardSigner
 from bot.core import Adviser
 from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
@@ -37,6 +38,7 @@ FEEDBACK_KEY = web.AppKey("feedback", FeedbackStore)
 PURGES_KEY = web.AppKey("purges", dict[str, Purge])
 ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
 HTTP_KEY = web.AppKey("http", SharedSession)
+SIGNER_KEY = web.AppKey("signer", CardSigner)
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -98,6 +100,13 @@ async def create_app(
     http = SharedSession()
     app[HTTP_KEY] = http
     connector = ConnectorHolder(bot_token_source(settings, tokens), http)
+    # One key signs every button: the answer cards' sealed state and the tickets'.
+    signer = (
+        CardSigner(settings.escalation.card_signing_key.encode())
+        if settings.escalation.card_signing_key
+        else CardSigner.ephemeral()
+    )
+    app[SIGNER_KEY] = signer
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
         await database.open()  # connects, and migrates the schema under a lock
@@ -117,7 +126,7 @@ async def create_app(
     if escalations is None:
         parts = setup_escalation(
             settings,
-            adviser,
+            signer=signer,
             database=database,
             connector=connector,
             http=http,
@@ -138,6 +147,7 @@ async def create_app(
         clock=clock,
         tokens=tokens,
         connector=connector,
+        signer=signer,
     )
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)

@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out = json.dumps(advice.to_json(), ensure_ascii=False, indent=2)
     else:
-        card = answer_card(advice, adviser.knowledge, args.text)
+        card = answer_card(advice, adviser.knowledge, state="")  # printed: nothing to press
         out = render_card(card, style=Style.for_stream(sys.stdout))
     print(out)  # noqa: T201
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.conversation.labels import ROUTE_BUTTONS, VERDICTS
 from bot.core.explain import reason_lines
-from bot.core.types import Advice, Knowledge, Route, Verdict
+from bot.core.types import Advice, Knowledge, Reason, Route, Verdict
 
 CARD_VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -69,14 +69,14 @@ def badge(verdict: Verdict) -> dict[str, Any]:
 def answer_card(
     advice: Advice,
     knowledge: Knowledge,
-    question: str,
     *,
+    state: str,
     feedback: str | None = None,
 ) -> dict[str, Any]:
     """The answer: verdict badge, advice, cited clauses, alternatives, feedback, escalation.
 
-    `question` rides along in button data so a later click (feedback opt-in, escalation)
-    can act on it without us having stored it; it is never shown as markup.
+    `state` is the card's sealed question and advice (see dialogue.Answered): its buttons
+    carry it, so a later press (feedback, escalation) acts on exactly what was shown.
     `feedback` is "helpful"/"not_helpful" once the user has given it.
     """
     body: list[dict[str, Any]] = [badge(advice.verdict)]
@@ -101,36 +101,34 @@ def answer_card(
                 ],
             }
         )
-    body.append(
-        text(
-            f"Policy version {advice.policy_version}"
-            + (f" · answer {advice.entry}" if advice.entry else ""),
-            size="Small",
-            isSubtle=True,
-            spacing="Medium",
-        )
-    )
-    actions = _escalation_actions(advice, question)
+    # Staff read which policy text this is in words; the digest and the answer's id stay
+    # in the card's data, the feedback records and the logs.
+    body.append(text(source_line(knowledge), size="Small", isSubtle=True, spacing="Medium"))
+    actions = _escalation_actions(advice, state)
     if feedback:
-        body.append(
-            text("Thanks: your feedback was recorded.", size="Small", color="Good", id="feedback")
-        )
+        body.append(text("Thanks for your feedback.", size="Small", color="Good", id="feedback"))
     elif advice.verdict is not Verdict.OUT_OF_SCOPE:
-        actions += _feedback_actions(advice, question)
+        actions += _feedback_actions(state)
     return card(body, actions)
 
 
+def source_line(knowledge: Knowledge) -> str:
+    """Which policy text the answer comes from, in plain words."""
+    return f"From the {knowledge.policy_label or knowledge.policy_title}"
+
+
 def _reasons(advice: Advice) -> dict[str, Any]:
-    items: list[dict[str, Any]] = []
+    """The reasons, one per quoted passage (as in the answer text: see reason_lines)."""
+    grouped: dict[str, list[Reason]] = {}
     for reason in advice.reasons:
-        items.append(
-            text(
-                f"**The problem:** “{plain(reason.quote)}” — {plain(reason.problem)} "
-                f"({reason.clause})"
-            )
-        )
-        if reason.fix:
-            items.append(text(f"**What would make it OK:** {plain(reason.fix)}", spacing="Small"))
+        grouped.setdefault(reason.quote, []).append(reason)
+    items: list[dict[str, Any]] = []
+    for quote, found in grouped.items():
+        problems = "; and ".join(f"{plain(r.problem)} ({r.clause})" for r in found)
+        items.append(text(f"**The problem:** “{plain(quote)}” — {problems}"))
+        fixes = " ".join(dict.fromkeys(plain(r.fix) for r in found if r.fix))
+        if fixes:
+            items.append(text(f"**What would make it OK:** {fixes}", spacing="Small"))
     return {
         "type": "Container",
         "style": "emphasis",
@@ -171,7 +169,7 @@ def _clauses(advice: Advice, knowledge: Knowledge) -> dict[str, Any]:
     }
 
 
-def _escalation_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
+def _escalation_actions(advice: Advice, state: str) -> list[dict[str, Any]]:
     if advice.verdict not in ESCALATE_VERDICTS:
         return []
     first = advice.route if advice.route is not Route.NONE else Route.LINE_MANAGER
@@ -179,15 +177,14 @@ def _escalation_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
     return [
         submit(
             ROUTE_BUTTONS[route],
-            {"action": "escalation.offer", "route": route.value, "question": question},
+            {"action": "escalation.offer", "route": route.value, "answer": state},
             style="positive" if route is first else "default",
         )
         for route in order
     ]
 
 
-def _feedback_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
-    about = {"entry": advice.entry, "verdict": advice.verdict.value, "question": question}
+def _feedback_actions(state: str) -> list[dict[str, Any]]:
     comment_form = card(
         [
             text("What was wrong or missing? (optional)"),
@@ -208,35 +205,44 @@ def _feedback_actions(advice: Advice, question: str) -> list[dict[str, Any]]:
                 "valueOff": "false",
             },
         ],
-        [submit("Send feedback", {"action": "feedback", "helpful": False, **about})],
+        [submit("Send feedback", {"action": "feedback", "helpful": False, "answer": state})],
     )
     del comment_form["$schema"], comment_form["msteams"]
     return [
-        submit("👍 Helpful", {"action": "feedback", "helpful": True, **about}),
+        submit("👍 Helpful", {"action": "feedback", "helpful": True, "answer": state}),
         {"type": "Action.ShowCard", "title": "👎 Not helpful", "card": comment_form},
     ]
 
 
 def welcome_card(privacy_days: int) -> dict[str, Any]:
+    """What the adviser is for, three questions to try, and how to reach a person."""
     body = [
         text("Social media policy adviser", weight="Bolder", size="Large"),
         text(
             "Ask me whether something is OK to post on your personal social media, or paste "
-            "a draft post. I answer from the SPCB *Social Media policy – personal use*, "
-            "cite the clauses, and can pass unclear cases to your line manager or the "
-            "Digital Communications and Content Team (DCCT)."
+            "a draft post. I answer from the SPCB *Social Media policy – personal use* and "
+            "cite its clauses. I am not for HR, IT or legal questions, and my advice does "
+            "not replace your line manager's judgement."
         ),
-        text(
-            "I am not for HR, IT or legal questions, and I don't post anything for you. "
-            "My advice does not replace your line manager's judgement.",
-            isSubtle=True,
-        ),
-        text(privacy_text(privacy_days), size="Small", isSubtle=True),
         text("Try one of these:", weight="Bolder", spacing="Medium"),
     ]
     actions = [submit(q, {"action": "ask", "question": q}) for q in EXAMPLES]
     body.append({"type": "ActionSet", "actions": actions})
-    body.append(text("Type **help** at any time, or **my requests** to see escalations."))
+    body += [
+        text(
+            "**To reach a person:** when an answer needs a judgement I offer to pass your "
+            "question to your line manager or the DCCT (Parliament Communications Office). "
+            "You can always contact them directly too.",
+            spacing="Medium",
+        ),
+        text(
+            "Your question is not stored unless you pass it on or add it to feedback (then "
+            f"it is deleted after {privacy_days} days). Type **help** to see this again, "
+            "**my requests** for questions you passed on, or **privacy** for the details.",
+            isSubtle=True,
+            size="Small",
+        ),
+    ]
     return card(body)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot import logs
@@ -18,6 +20,7 @@ from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
 from bot.conversation.labels import STALE_BUTTON
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core import Advice, Adviser
 from bot.store.feedback import Feedback, FeedbackStore
@@ -35,6 +38,17 @@ COMMANDS = {
     "privacy": "privacy",
 }
 _COMMAND_PUNCT = re.compile(r"[^\w ]+")
+ANSWER = "answer"  # what an answer card's sealed state is for (see CardSigner.seal)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What an answer card showed, sealed into its buttons: a press acts on this, never
+    on advice worked out again from text the client sent back."""
+
+    question: str
+    advice: Advice
+    card: str  # a random id of the card: feedback is one row per card, in every channel
 
 
 class Dialogue:
@@ -45,6 +59,7 @@ class Dialogue:
         escalations: Escalations,
         clock: Clock,
         *,
+        signer: CardSigner,
         max_chars: int,
         retention_days: int,
     ) -> None:
@@ -52,6 +67,7 @@ class Dialogue:
         self.feedback = feedback
         self.escalations = escalations
         self.clock = clock
+        self.signer = signer
         self.max_chars = max_chars
         self.retention_days = retention_days
 
@@ -89,13 +105,10 @@ class Dialogue:
             return [await self.escalations.my_requests(person)]
         return [await self._answer(text)]
 
-    async def _advise(self, question: str) -> Advice:
+    async def _answer(self, question: str) -> Reply:
         # The judge runs a sentence encoder (tens of milliseconds, more for a long draft):
         # on a worker thread, so the event loop keeps serving everyone else meanwhile.
-        return await asyncio.to_thread(self.adviser.advise, question)
-
-    async def _answer(self, question: str, feedback: str | None = None) -> Reply:
-        advice = await self._advise(question)
+        advice = await asyncio.to_thread(self.adviser.advise, question)
         log.info(
             "advice.given",
             extra=logs.fields(
@@ -103,74 +116,91 @@ class Dialogue:
                 verdict=advice.verdict.value,
                 band=advice.band.value,
                 confidence=round(advice.confidence, 3),
+                policy_version=advice.policy_version,
+                small_talk=advice.small_talk,
                 chars=len(question),
             ),
         )
-        card = cards.answer_card(advice, self.adviser.knowledge, question, feedback=feedback)
-        return Reply(card=card)
+        if advice.small_talk:  # "hi", "thanks", 👍: a friendly word, not a verdict card
+            return Reply(text=advice.answer)
+        answered = Answered(question, advice, secrets.token_urlsafe(9))
+        return Reply(card=self._card(answered))
 
-    async def action(
-        self, person: Person, data: Mapping[str, Any], card_id: str | None
-    ) -> list[Reply]:
+    def _card(self, answered: Answered, feedback: str | None = None) -> dict[str, Any]:
+        state = self.signer.seal(
+            ANSWER,
+            {"q": answered.question, "a": answered.advice.to_json(), "card": answered.card},
+        )
+        return cards.answer_card(
+            answered.advice, self.adviser.knowledge, state=state, feedback=feedback
+        )
+
+    def _answered(self, data: Mapping[str, Any]) -> Answered | None:
+        """The answer card a press came from, if its sealed state is genuine."""
+        sealed = self.signer.unseal(ANSWER, data.get(ANSWER))
+        if sealed is None:
+            return None
+        try:
+            return Answered(str(sealed["q"]), Advice.from_json(sealed["a"]), str(sealed["card"]))
+        except (KeyError, TypeError, ValueError):
+            log.warning("action.bad_state")
+            return None
+
+    async def action(self, person: Person, data: Mapping[str, Any]) -> list[Reply]:
         """A button press. `data` is untrusted: every field is checked before use."""
         action = data.get("action")
-        question = data.get("question")
-        if isinstance(question, str):
-            question = question.strip()[: self.max_chars]
-        if action == "ask" and question:
-            return await self.message(person, question)
-        if action == "feedback" and isinstance(data.get("helpful"), bool):
-            return await self._feedback(person, data, card_id)
-        if action == "escalation.offer" and question:
+        if action == "ask":  # an example or a "did you mean": a new question, as if typed
+            question = data.get("question")
+            if isinstance(question, str) and question.strip():
+                return await self.message(person, question.strip()[: self.max_chars])
+        elif action == "feedback" and isinstance(data.get("helpful"), bool):
+            answered = self._answered(data)
+            if answered is not None:
+                return await self._feedback(person, data, answered)
+        elif action == "escalation.offer":
             route = escalation_route(data.get("route"))
-            if route is None:
-                return [Reply(text=STALE_BUTTON)]
-            advice = await self._advise(question)
-            return [await self.escalations.offer(person, question, advice, route)]
-        if isinstance(action, str) and action.startswith("escalation."):
+            answered = self._answered(data)
+            if route is not None and answered is not None:
+                offer = await self.escalations.offer(
+                    person, answered.question, answered.advice, route
+                )
+                return [offer]
+        elif isinstance(action, str) and action.startswith("escalation."):
             return [await self.escalations.handle(person, data)]
         log.warning("action.unknown", extra=logs.fields(action=str(action)[:40]))
         return [Reply(text=STALE_BUTTON)]
 
     async def _feedback(
-        self, person: Person, data: Mapping[str, Any], card_id: str | None
+        self, person: Person, data: Mapping[str, Any], answered: Answered
     ) -> list[Reply]:
         helpful = bool(data["helpful"])
-        question = data.get("question") if isinstance(data.get("question"), str) else None
-        entry = data.get("entry") if isinstance(data.get("entry"), str) else None
-        if entry is not None and self.adviser.knowledge.entry(entry) is None:
-            entry = None  # a forged or stale id is not worth recording as such
+        advice = answered.advice
         comment = data.get("comment")
         comment = comment.strip()[:1000] if isinstance(comment, str) and comment.strip() else None
         share = str(data.get("share_question", "false")).lower() == "true"
-        verdict = data.get("verdict")
         await self.feedback.record(
             Feedback(
-                card_id=card_id or f"no-card:{self.clock.now().isoformat()}",
-                entry=entry,
-                verdict=verdict if isinstance(verdict, str) else "",
-                policy_version=self.adviser.knowledge.policy_version,
+                # One row per card: a second press on an old copy updates it, never adds.
+                card_id=answered.card,
+                entry=advice.entry,
+                verdict=advice.verdict.value,
+                policy_version=advice.policy_version,
                 helpful=helpful,
                 channel=person.channel_id,
                 created_at=self.clock.now(),
                 comment=comment,
-                question=question[: self.max_chars] if share and question else None,
+                question=answered.question[: self.max_chars] if share else None,
             )
         )
         log.info(
             "feedback.recorded",
-            extra=logs.fields(entry=entry, helpful=helpful, comment=bool(comment), shared=share),
+            extra=logs.fields(
+                entry=advice.entry, helpful=helpful, comment=bool(comment), shared=share
+            ),
         )
-        thanks = "Thanks for your feedback." + (
-            "" if helpful else " It goes to the team who maintain these answers."
-        )
-        if question:
-            state = "helpful" if helpful else "not_helpful"
-            updated = (await self._answer(question, feedback=state)).card
-            if card_id:  # the answer card shows the thanks in place
-                return [Reply(replace=updated)]
-            return [Reply(text=thanks)]
-        return [Reply(text=thanks)]
+        # The card itself now says thanks, and has no feedback buttons left to press.
+        state = "helpful" if helpful else "not_helpful"
+        return [Reply(replace=self._card(answered, feedback=state))]
 
 
 TEAM_WELCOME = (

@@ -11,8 +11,8 @@ from typing import Any
 
 from bot.conversation.cards import card, plain, submit, text
 from bot.conversation.labels import ROUTE_NAMES, verdict_badge
-from bot.core.types import Advice, Route
-from bot.escalation.signing import CardSigner
+from bot.conversation.signing import CardSigner
+from bot.core.types import Route
 from bot.escalation.tickets import OPEN_STATUSES, Outcome, Status, Ticket
 from bot.escalation.working_hours import LONDON
 
@@ -60,42 +60,54 @@ def _input(ident: str, label: str, value: str = "", max_length: int = MAX_ANSWER
     }
 
 
-def _verdict_line(verdict: str, clauses: str) -> dict[str, Any]:
+def _verdict_line(verdict: str, clauses: str, *, edited_by: str | None = None) -> dict[str, Any]:
     label = verdict_badge(verdict)
     cited = f" (clauses {clauses.replace(',', ', ')})" if clauses else ""
-    return text(f"The adviser said: **{label}**{cited}", isSubtle=True)
+    line = f"The adviser said: **{label}**{cited}"
+    if edited_by is not None:
+        line += f", about the question as first asked: {edited_by} edited it before sending"
+    return text(line + ".", isSubtle=True)
 
 
 def preview_card(
-    asker_name: str, question: str, advice: Advice, route: Route, offer_id: str, max_chars: int
+    asker_name: str,
+    question: str,
+    verdict: str,
+    clauses: tuple[str, ...],
+    route: Route,
+    offer: str,
+    max_chars: int,
 ) -> dict[str, Any]:
-    """Exactly what would be sent, with consent, an editable question, switch and cancel."""
+    """Exactly what would be sent, with consent, an editable question, switch and cancel.
+    `offer` is the sealed question and verdict this preview is about (service.Offer)."""
     other = Route.DCCT if route is Route.LINE_MANAGER else Route.LINE_MANAGER
-    clauses = ",".join(advice.clauses)
+    who = ROUTE_NAMES[route.value]
     body = [
-        text(f"Ask {ROUTE_NAMES[route.value]}", weight="Bolder", size="Medium"),
+        text(f"Ask {who}", weight="Bolder", size="Medium"),
         text(
             "This is what will be sent. You can edit your question first. Nothing is sent "
             "until you tick the box and press **Send request**."
         ),
         text(f"**From:** {plain(asker_name or 'you')}"),
         _input("question", "Your question", question[:max_chars], max_chars),
-        _verdict_line(advice.verdict.value, clauses),
+        _verdict_line(verdict, ",".join(clauses)),
         {
             "type": "Input.Toggle",
             "id": "consent",
-            "title": f"Send my name and this question to {ROUTE_NAMES[route.value]}",
+            # Wraps on a narrow screen: whoever it goes to must be readable, not cut off.
+            "title": f"Send my name and this question to {who}",
+            "wrap": True,
             "value": "false",
             "valueOn": "true",
             "valueOff": "false",
         },
     ]
-    data = {"route": route.value, "offer": offer_id}
+    data = {"route": route.value, "offer": offer}
     actions = [
         submit("Send request", {"action": "escalation.confirm", **data}, style="positive"),
-        submit(f"Ask {ROUTE_NAMES[other.value]} instead", {"action": "escalation.offer",
-               "route": other.value}),
-        submit("Cancel", {"action": "escalation.cancel", **data}),
+        submit(f"Ask {ROUTE_NAMES[other.value]} instead",
+               {"action": "escalation.switch", "route": other.value, "offer": offer}),
+        submit("Cancel", {"action": "escalation.cancel"}),
     ]  # fmt: skip
     return card(body, actions)
 
@@ -115,7 +127,8 @@ def request_card(
         text(f"{plain(ticket.asker_name)} asks: is this OK to post?", weight="Bolder",
              size="Medium"),
         text(plain(ticket.question or "(text deleted after the retention period)")),
-        _verdict_line(ticket.verdict, ticket.clauses),
+        _verdict_line(ticket.verdict, ticket.clauses,
+                      edited_by=plain(ticket.asker_name or "the asker") if ticket.edited else None),
         text(f"Asked {when(ticket.created_at)} · request #{ticket.id}"
              + (f" · follow-up {ticket.follow_ups}" if ticket.follow_ups else ""),
              size="Small", isSubtle=True),
@@ -167,6 +180,8 @@ def _outcome_block(ticket: Ticket) -> dict[str, Any]:
         return {"type": "Container", "style": style, "items": items}
     words = status_words(ticket).capitalize()
     who = f" by {plain(ticket.answered_by)}" if ticket.answered_by else ""
+    if ticket.status is Status.CANCELLED:  # only the asker can withdraw
+        who = f" by {plain(ticket.asker_name or 'the asker')}, so no answer is needed"
     return {"type": "Container", "style": "emphasis", "items": [text(f"{words}{who}.")]}
 
 

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.connector import BotConnectorClient
 from bot.conversation.cards import CONTENT_TYPE, notice_card
 from bot.conversation.labels import ROUTE_NAMES
+from bot.conversation.signing import CardSigner
 from bot.core.types import Route
 from bot.escalation import cards, lifecycle
 from bot.escalation.events import (
@@ -31,7 +32,6 @@ from bot.escalation.events import (
     UpdateExpertCard,
 )
 from bot.escalation.lifecycle import Expert
-from bot.escalation.signing import CardSigner
 from bot.escalation.store import TicketStore, Transition
 from bot.escalation.tickets import Reroute, Status, Ticket, address
 from bot.graph.client import Directory, DirectoryUser
@@ -76,7 +76,8 @@ class DeliveryConfig:
     catalog_app_id: str
 
 
-LOCAL_MANAGER = "Your line manager (local stand-in)"
+# Said mid-sentence ("Delivered to your line manager (local stand-in)").
+LOCAL_MANAGER = "your line manager (local stand-in)"
 LOCAL_DCCT = "DCCT (local stand-in)"
 
 

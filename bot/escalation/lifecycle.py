@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.conversation.types import Person
-from bot.core.types import Advice, Route
+from bot.core.types import Route, Verdict
 from bot.escalation.events import (
     DeliverRequest,
     Event,
@@ -67,10 +67,32 @@ def _round(ticket: Ticket) -> str:
     return f"{ticket.route.value}-{ticket.follow_ups}"
 
 
+class Judged(Protocol):
+    """What the adviser said that goes with a request: an Advice, or what a preview
+    card showed of one (service.Offer)."""
+
+    @property
+    def verdict(self) -> Verdict: ...
+    @property
+    def clauses(self) -> tuple[str, ...]: ...
+    @property
+    def entry(self) -> str | None: ...
+    @property
+    def policy_version(self) -> str: ...
+
+
 def confirmed(
-    asker: Person, route: Route, question: str, advice: Advice, offer_id: str, now: datetime
+    asker: Person,
+    route: Route,
+    question: str,
+    advice: Judged,
+    offer_id: str,
+    now: datetime,
+    *,
+    edited: bool = False,
 ) -> Change:
-    """The asker pressed Send request (id 0 until the store writes it)."""
+    """The asker pressed Send request (id 0 until the store writes it). `advice` is about
+    the question as first asked; `edited`: the asker changed it before sending."""
     ticket = Ticket(
         id=0,
         created_at=now,
@@ -86,6 +108,7 @@ def confirmed(
         clauses=",".join(advice.clauses),
         entry=advice.entry,
         policy_version=advice.policy_version,
+        edited=edited,
         offer_id=offer_id,
     )
     return Change(ticket, (DeliverRequest("0"),))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import logs
@@ -17,12 +18,12 @@ from bot.clock import Clock
 from bot.conversation.cards import notice_card
 from bot.conversation.escalation_port import escalation_route
 from bot.conversation.labels import ROUTE_NAMES, STALE_BUTTON
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
-from bot.core.types import Advice, Route
+from bot.core.types import Advice, Route, Verdict
 from bot.escalation import cards, lifecycle
-from bot.escalation.signing import CardSigner
 from bot.escalation.store import TicketStore, Transition
-from bot.escalation.tickets import Outcome, Ticket
+from bot.escalation.tickets import Outcome, Status, Ticket
 
 log = logging.getLogger("bot.escalation")
 
@@ -36,6 +37,44 @@ MEMBERSHIP_UNKNOWN = (
     "I couldn't check who may answer for the DCCT just now, so nothing was changed. "
     "Please try again in a minute."
 )
+
+
+OFFER = "offer"  # what a preview's sealed state is for (see CardSigner.seal)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a preview card showed, sealed into its buttons: the question as asked and the
+    adviser's answer to it. Confirm stores this, never advice worked out again."""
+
+    question: str
+    verdict: Verdict
+    clauses: tuple[str, ...]
+    entry: str | None
+    policy_version: str
+    id: str  # one ticket per preview, however often Send is pressed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "q": self.question,
+            "verdict": self.verdict.value,
+            "clauses": list(self.clauses),
+            "entry": self.entry,
+            "policy_version": self.policy_version,
+            "id": self.id,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Offer:
+        entry = raw["entry"]
+        return cls(
+            question=str(raw["q"]),
+            verdict=Verdict(raw["verdict"]),
+            clauses=tuple(str(c) for c in raw["clauses"]),
+            entry=None if entry is None else str(entry),
+            policy_version=str(raw["policy_version"]),
+            id=str(raw["id"]),
+        )
 
 
 class MembershipUnknownError(Exception):
@@ -54,7 +93,6 @@ class EscalationService:
         store: TicketStore,
         signer: CardSigner,
         clock: Clock,
-        advise: Callable[[str], Advice],
         dcct: MembershipCheck,
         wake: Callable[[], None],
         *,
@@ -63,7 +101,6 @@ class EscalationService:
         self.store = store
         self.signer = signer
         self.clock = clock
-        self.advise = advise
         self.dcct = dcct
         self.wake = wake
         self.max_chars = max_chars
@@ -77,16 +114,44 @@ class EscalationService:
                 "not signed in with your Parliament account). Please use the adviser in "
                 "Teams or on the intranet page, or ask your line manager or the DCCT directly."
             )
-        offer_id = secrets.token_urlsafe(9)
-        return Reply(
-            card=cards.preview_card(asker.name, question, advice, route, offer_id, self.max_chars)
+        offer = Offer(
+            question[: self.max_chars],
+            advice.verdict,
+            advice.clauses,
+            advice.entry,
+            advice.policy_version,
+            secrets.token_urlsafe(9),
         )
+        return Reply(card=self._preview(asker, offer, route, offer.question))
+
+    def _preview(self, asker: Person, offer: Offer, route: Route, shown: str) -> dict[str, Any]:
+        sealed = self.signer.seal(OFFER, offer.to_json())
+        return cards.preview_card(
+            asker.name, shown, offer.verdict.value, offer.clauses, route, sealed, self.max_chars
+        )
+
+    def _offer(self, data: Mapping[str, Any]) -> Offer | None:
+        sealed = self.signer.unseal(OFFER, data.get(OFFER))
+        try:
+            return Offer.from_json(sealed) if sealed is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    async def switch(self, asker: Person, data: Mapping[str, Any]) -> Reply:
+        """ "Ask the other one instead": the same preview, for the other route, in place."""
+        route = escalation_route(data.get("route"))
+        offer = self._offer(data)
+        if route is None or offer is None:
+            return Reply(text=STALE_BUTTON)
+        typed = data.get("question")
+        shown = typed.strip() if isinstance(typed, str) and typed.strip() else offer.question
+        return Reply(replace=self._preview(asker, offer, route, shown[: self.max_chars]))
 
     async def confirm(self, asker: Person, data: Mapping[str, Any]) -> Reply:
         route = escalation_route(data.get("route"))
         question = data.get("question")
-        offer_id = data.get("offer")
-        if route is None or not isinstance(offer_id, str) or not asker.aad_object_id:
+        offer = self._offer(data)
+        if route is None or offer is None or not asker.aad_object_id:
             return Reply(text=STALE_BUTTON)
         if not isinstance(question, str) or not question.strip():
             return Reply(
@@ -95,13 +160,18 @@ class EscalationService:
         if str(data.get("consent", "")).lower() != "true":
             return Reply(text="Nothing was sent. Tick the box to agree, then press Send request.")
         question = question.strip()[: self.max_chars]
-        advice = self.advise(question)
+        # What the asker saw in the preview, about the question as first asked.
+        edited = " ".join(question.split()) != " ".join(offer.question.split())
         ticket = await self.store.create(
-            lifecycle.confirmed(asker, route, question, advice, offer_id[:40], self.clock.now())
+            lifecycle.confirmed(
+                asker, route, question, offer, offer.id[:40], self.clock.now(), edited=edited
+            )
         )
         log.info(
             "escalation.created",
-            extra=logs.fields(ticket=ticket.id, route=route.value, chars=len(question)),
+            extra=logs.fields(
+                ticket=ticket.id, route=route.value, chars=len(question), edited=edited
+            ),
         )
         self.wake()
         who = ROUTE_NAMES[ticket.route]
@@ -121,6 +191,8 @@ class EscalationService:
         action = data.get("action")
         if action == "escalation.confirm":
             return await self.confirm(actor, data)
+        if action == "escalation.switch":
+            return await self.switch(actor, data)
         if action == "escalation.cancel":
             return Reply(replace=notice_card("Cancelled. Nothing was sent."))
         handlers = {
@@ -219,12 +291,14 @@ class EscalationService:
         current = await self.store.get(ticket_id)
         if current is None:
             return Reply(text=STALE_BUTTON)
-        who = current.answered_by or current.taken_by or "someone else"
-        return Reply(
-            replace=cards.request_card(current, self.signer),
-            text=f"{who} has already dealt with this request "
-            f"({cards.STATUS_WORDS[current.status]}).",
-        )
+        if current.status is Status.CANCELLED:
+            asker = current.asker_name or "The asker"
+            said = f"{asker} withdrew this request, so no answer is needed."
+        else:
+            who = current.answered_by or current.taken_by or "Someone else"
+            status = cards.STATUS_WORDS[current.status]
+            said = f"{who} has already dealt with this request ({status})."
+        return Reply(replace=cards.request_card(current, self.signer), text=said)
 
     # --- the asker again ------------------------------------------------------------
 

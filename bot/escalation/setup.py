@@ -14,12 +14,11 @@ from aiohttp import web
 from bot import logs
 from bot.clock import Clock
 from bot.connector import BotConnectorClient
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person
-from bot.core import Adviser
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.lifecycle import LateRules
 from bot.escalation.service import EscalationService
-from bot.escalation.signing import CardSigner
 from bot.escalation.store import TicketStore
 from bot.escalation.worker import OutboxWorker
 from bot.graph.client import Directory, GraphClient
@@ -87,8 +86,8 @@ def graph_tokens(settings: Settings) -> MsalGraphTokens | None:
 
 def setup_escalation(
     settings: Settings,
-    adviser: Adviser,
     *,
+    signer: CardSigner,
     database: Database,
     connector: Callable[[], BotConnectorClient],
     http: SharedSession,
@@ -103,11 +102,6 @@ def setup_escalation(
     """
     escalation = settings.escalation
     store = TicketStore(database)
-    signer = (
-        CardSigner(escalation.card_signing_key.encode())
-        if escalation.card_signing_key
-        else CardSigner.ephemeral()
-    )
     tokens = None if directory is not None else graph_tokens(settings)
 
     def current_directory() -> Directory | None:
@@ -153,7 +147,6 @@ def setup_escalation(
         store,
         signer,
         clock,
-        adviser.advise,
         TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id),
         worker.wake,
         max_chars=settings.bot.max_message_chars,

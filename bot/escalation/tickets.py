@@ -87,6 +87,9 @@ class Ticket:
     rerouted: Reroute | None = None
     closed_at: datetime | None = None
     follow_ups: int = 0
+    # The asker changed the question after the adviser answered it (the verdict and
+    # clauses are about the question as first asked).
+    edited: bool = False
     offer_id: str = ""  # the preview card it came from: a double click makes one ticket
 
     def expert_card(self) -> CardAddress | None:

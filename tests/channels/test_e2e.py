@@ -6,6 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from bot.app import ADVISER_KEY
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from tests.channels.conftest import Running, actions_of, card_text, cards_in
@@ -64,13 +65,17 @@ async def test_feedback_is_recorded_without_the_question_and_card_updates(
         activities.card_submit(helpful["data"], USER, url, reply_to="activity-1")
     )
     assert sent[0].method == "PUT"
-    assert "feedback was recorded" in card_text(cards_in(sent)[0])
+    updated = cards_in(sent)[0]
+    assert "Thanks for your feedback." in card_text(updated)
+    assert "👍 Helpful" not in [a["title"] for a in actions_of(updated)], "feedback once per card"
     [row] = await running.feedback.all()
     assert row.helpful is True
-    assert row.card_id == "activity-1"
     assert row.question is None
-    assert row.entry == helpful["data"]["entry"]
+    assert row.entry == running.app[ADVISER_KEY].advise(question).entry
     assert row.policy_version.startswith("sha256:")
+    # A second press on an old copy of the card updates its one row, never adds another.
+    await running.turn(activities.card_submit(helpful["data"], USER, url, reply_to="activity-1"))
+    assert len(await running.feedback.all()) == 1
 
 
 async def test_not_helpful_with_opt_in_keeps_comment_and_question(running: Running) -> None:
@@ -86,11 +91,12 @@ async def test_not_helpful_with_opt_in_keeps_comment_and_question(running: Runni
 
 async def test_escalation_button_shows_a_preview_and_sends_nothing(running: Running) -> None:
     url = running.connector.service_url
-    data = {"action": "escalation.offer", "route": "dcct", "question": "Can I tweet as SP?"}
-    sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-3"))
+    [card] = cards_in(await running.turn(activities.message("Can I tweet as SP?", USER, url)))
+    offer = next(a for a in actions_of(card) if a["title"] == "Ask the DCCT")
+    sent = await running.turn(activities.card_submit(offer["data"], USER, url, reply_to="a-3"))
     [preview] = cards_in(sent)
     assert "Nothing is sent until you tick the box" in card_text(preview)
-    assert len(running.connector.sent) == 1
+    assert len(running.connector.sent) == 2  # the answer and the preview: nothing else
 
 
 async def test_over_long_message_is_refused_clearly(running: Running) -> None:
@@ -139,3 +145,24 @@ async def test_a_turn_that_fails_ends_with_an_apology_not_silence(running: Runni
     url = running.connector.service_url
     sent = await running.turn(activities.message("hello", TeamsUser(), url))
     assert "something went wrong on my side" in sent[0].activity["text"]
+
+
+async def test_web_chat_gets_a_replacement_card_that_names_the_card_it_replaces(
+    running: Running,
+) -> None:
+    """Direct Line cannot edit a sent card: the page stamps each button with its card's
+    activity id, and the bot's new card says which one it replaces (chat.js swaps it in)."""
+    url = running.connector.service_url
+    asked = activities.message("Can I like a post by my MSP friend?", USER, url)
+    asked["channelId"] = "directline"
+    [card] = cards_in(await running.turn(asked))
+    helpful = next(a for a in actions_of(card) if a["title"] == "👍 Helpful")
+    pressed = activities.card_submit(
+        {**helpful["data"], "webchat:activityId": "dl-conversation|0000003"}, USER, url, ""
+    )
+    pressed["channelId"] = "directline"
+    del pressed["replyToId"]
+    [sent] = await running.turn(pressed)
+    assert sent.method == "POST"
+    assert sent.activity["channelData"] == {"replacesActivity": "dl-conversation|0000003"}
+    assert "Thanks for your feedback." in card_text(cards_in([sent])[0])

@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "tests/data/schemas/adaptive-card-1.5.json").read_text())
 VALIDATOR = jsonschema.Draft6Validator(SCHEMA)
+STATE = "sealed-question-and-advice"
 
 
 def validate(card: dict[str, Any]) -> None:
@@ -33,14 +34,14 @@ def test_schema_really_rejects_a_bad_card() -> None:
 def test_answer_card_for_every_faq_entry_is_valid(adviser: Adviser) -> None:
     for entry in adviser.knowledge.entries:
         advice = adviser.advise(entry.questions[0])
-        validate(cards.answer_card(advice, adviser.knowledge, entry.questions[0]))
-        validate(cards.answer_card(advice, adviser.knowledge, entry.questions[0], feedback="x"))
+        validate(cards.answer_card(advice, adviser.knowledge, state=STATE))
+        validate(cards.answer_card(advice, adviser.knowledge, state=STATE, feedback="x"))
 
 
 def test_middle_band_card_with_alternatives_is_valid(adviser: Adviser) -> None:
     advice = adviser.advise("posting about my job")
     assert advice.alternatives, "expected a vague question to offer alternatives"
-    card = cards.answer_card(advice, adviser.knowledge, "posting about my job")
+    card = cards.answer_card(advice, adviser.knowledge, state=STATE)
     validate(card)
     assert "Did you mean:" in json.dumps(card)
 
@@ -66,7 +67,7 @@ def test_reasons_quote_the_message_literally_and_validate(adviser: Adviser) -> N
     question = "Pro tip: the [back gate](http://evil.example) is left **open** till 7 most nights"
     advice = adviser.advise(question)
     assert advice.reasons
-    card = cards.answer_card(advice, adviser.knowledge, question)
+    card = cards.answer_card(advice, adviser.knowledge, state=STATE)
     validate(card)
     blocks = [b for b in card["body"] if b.get("id") == "reasons"]
     assert len(blocks) == 1

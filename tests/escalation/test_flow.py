@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.app import ESCALATION_KEY, PURGES_KEY
+from bot.app import ADVISER_KEY, ESCALATION_KEY, PURGES_KEY
 from bot.escalation.tickets import Status
 from bot.fakes.connector import Sent
 from bot.store.retention import purge_once
@@ -80,6 +80,47 @@ async def test_preview_shows_exactly_what_is_sent_and_needs_consent(world: World
     [cancelled] = await world.press(ASKER, button(preview, "Cancel"))
     assert cancelled.method == "PUT"
     assert "Nothing was sent" in card_text(cards_in([cancelled])[0])
+
+
+async def test_an_edited_question_is_sent_with_the_verdict_the_preview_showed(
+    world: World,
+) -> None:
+    """The ticket records the advice the asker saw, about the question as first asked,
+    and says the question was edited: nothing is re-judged from text sent back."""
+    card = await world.answer_card_for(ASKER, QUESTION)
+    shown = world.app[ADVISER_KEY].advise(QUESTION)
+    [preview] = cards_in(await world.press(ASKER, button(card, "Ask my line manager")))
+    edited = "Can I share a photo of a sunset from my holiday?"  # judged OK on its own
+    assert world.app[ADVISER_KEY].advise(edited).verdict is not shown.verdict
+    send = {**button(preview, "Send request"), "question": edited, "consent": "true"}
+    [sent] = await world.press(ASKER, send)
+    assert sent.method == "PUT", "the preview is replaced: it cannot be sent twice"
+    ticket = await world.ticket()
+    assert (ticket.question, ticket.verdict, ticket.clauses) == (
+        edited,
+        shown.verdict.value,
+        ",".join(shown.clauses),
+    )
+    assert ticket.edited
+    request = await manager_request(world)
+    assert "about the question as first asked: Morag Stewart edited it" in card_text(request)
+
+
+async def test_switching_route_replaces_the_preview_and_keeps_the_edit(world: World) -> None:
+    card = await world.answer_card_for(ASKER, QUESTION)
+    [preview] = cards_in(await world.press(ASKER, button(card, "Ask my line manager")))
+    switch = {**button(preview, "Ask the DCCT instead"), "question": "My own words"}
+    [switched] = await world.press(ASKER, switch)
+    assert switched.method == "PUT"
+    [dcct] = cards_in([switched])
+    assert "Ask the DCCT" in card_text(dcct)
+    assert next(i for i in dcct["body"] if i.get("id") == "question")["value"] == "My own words"
+    # A sealed offer that was tampered with acts on nothing.
+    forged = {**button(dcct, "Send request"), "consent": "true", "question": "x"}
+    forged["offer"] = forged["offer"][:-4] + "0000"
+    [refused] = await world.press(ASKER, forged)
+    assert "couldn't act on that button" in refused.activity["text"]
+    assert await world.app[ESCALATION_KEY].store.for_asker(ASKER.id) == []
 
 
 async def test_ask_escalate_manager_answers_and_the_asker_gets_it(world: World) -> None:
@@ -230,11 +271,17 @@ async def test_my_requests_lists_status_and_withdraw_updates_the_expert_card(
     await manager_request(world)
     card = await world.answer_card_for(ASKER, "my requests")
     assert "**#1** to line manager: waiting for an answer" in card_text(card)
+    request = await manager_request(world)
     replies = await world.press(ASKER, button(card, "Withdraw"), expect=2)
     assert any("withdrawn" in (r.activity.get("text") or "") for r in replies)
-    await world.until(lambda s: any(x.method == "PUT" and "Withdrawn" in card_text(x.activity)
+    said = "Withdrawn by Morag Stewart, so no answer is needed"
+    await world.until(lambda s: any(x.method == "PUT" and said in card_text(x.activity)
                                     for x in s))  # fmt: skip
     assert (await world.ticket()).status is Status.CANCELLED
+    # A button on an old copy of the card says who withdrew it, not "someone else".
+    late = await world.press(MANAGER, {**button(request, "OK to post"), "answer": ""}, expect=2)
+    told = [r.activity.get("text") or "" for r in late]
+    assert "Morag Stewart withdrew this request, so no answer is needed." in told
 
 
 async def test_nowhere_to_deliver_fails_loudly_to_the_asker(world: World) -> None:

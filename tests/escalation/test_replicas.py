@@ -32,6 +32,9 @@ from urllib.parse import unquote
 import aiohttp
 import pytest
 
+from bot.conversation.signing import CardSigner
+from bot.core.types import Verdict
+from bot.escalation.service import OFFER, Offer
 from bot.escalation.store import TicketStore
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
@@ -46,6 +49,7 @@ from tests.store.helpers import confirmed
 
 pytestmark = pytest.mark.e2e
 LEASE_SECONDS = 4
+SIGNING_KEY = "k" * 40  # both replicas sign and check cards with it
 NOW = datetime.now(UTC)
 REQUEST = "asks: is this OK to post?"
 
@@ -124,9 +128,12 @@ class Cluster:
         """An escalation confirmed the way a person does: a card submit to /api/messages."""
         user = TeamsUser(id=f"29:http-{number}", aad_object_id=f"aad-http-{number}",
                          conversation_id=f"a:http-{number}")  # fmt: skip
-        data = {"action": "escalation.confirm", "route": "line_manager", "offer": f"h-{number}",
-                "question": "Can I post a photo of my team at the garden party?",
-                "consent": "true"}  # fmt: skip
+        question = "Can I post a photo of my team at the garden party?"
+        # The preview's sealed offer, as the bot put it into the Send request button.
+        offer = Offer(question, Verdict.CAUTION, ("D9",), None, "sha256:test", f"h-{number}")
+        sealed = CardSigner(SIGNING_KEY.encode()).seal(OFFER, offer.to_json())
+        data = {"action": "escalation.confirm", "route": "line_manager", "offer": sealed,
+                "question": question, "consent": "true"}  # fmt: skip
         activity = activities.card_submit(data, user, self.connector.service_url, "a-1")
         async with (
             aiohttp.ClientSession() as http,
@@ -191,7 +198,7 @@ async def cluster(
         "BOT_OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "BOT_OUTBOX_POLL_SECONDS": "0.2",
         "BOT_LOG_FORMAT": "json",
-        "CARD_SIGNING_KEY": "k" * 40,
+        "CARD_SIGNING_KEY": SIGNING_KEY,
     }
     env.pop("MicrosoftAppId", None)
     db = PostgresDatabase(postgres_url)

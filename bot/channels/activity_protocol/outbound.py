@@ -42,11 +42,26 @@ class ConnectorHolder:
 
 # Direct Line (web chat) cannot edit a sent activity.
 CHANNELS_WITHOUT_UPDATES = frozenset({"directline", "webchat"})
+# Web chat pages (bot/webchat/static/chat.js, the SharePoint web part) put the id of the
+# card's activity into each of its buttons' data under this key, since Direct Line has no
+# replyToId for a card action; a reply that replaces that card names it in channelData
+# under REPLACES, and the page shows the new card in the old one's place.
+ACTIVITY_KEY = "webchat:activityId"
+REPLACES = "replacesActivity"
+
+
+def acted_on_card(incoming: Activity) -> str | None:
+    """The id of the card activity a button press came from, if the channel says."""
+    if incoming.get("replyToId"):
+        return str(incoming["replyToId"])
+    value = incoming.get("value")
+    said = value.get(ACTIVITY_KEY) if isinstance(value, Mapping) else None
+    return said[:200] if isinstance(said, str) and said else None
 
 
 def updates_in_place(incoming: Activity, acted_on: str | None) -> bool:
-    """Can a reply replace the card that was acted on? Otherwise the new state is sent
-    as a new card, so nothing the user should see is dropped."""
+    """Can a reply replace the card that was acted on through the Bot Connector? Web chat
+    cannot: the new state goes out as a new card that says which one it replaces."""
     return bool(acted_on) and incoming.get("channelId") not in CHANNELS_WITHOUT_UPDATES
 
 
@@ -69,8 +84,9 @@ class ConnectorOutbound:
                     acted_on or "",
                     reply_activity(incoming, attachments=[_card(reply.replace)]),
                 )
-            elif reply.replace is not None:  # web chat: the new state comes as a new card
-                await self._post(incoming, {"attachments": [_card(reply.replace)]})
+            elif reply.replace is not None:  # web chat: a new card, shown in the old one's place
+                replaces = {"channelData": {REPLACES: acted_on}} if acted_on else {}
+                await self._post(incoming, {"attachments": [_card(reply.replace)], **replaces})
             if reply.card is not None:
                 await self._post(incoming, {"attachments": [_card(reply.card)]})
             if reply.text:

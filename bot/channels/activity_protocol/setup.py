@@ -23,6 +23,7 @@ from bot.channels.activity_protocol.turns import Turns
 from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
+from bot.conversation.signing import CardSigner
 from bot.core import Adviser
 from bot.http import SharedSession
 from bot.settings import BotSdk, Settings
@@ -75,12 +76,14 @@ def setup_bot(
     clock: Clock,
     tokens: BotTokens,
     connector: ConnectorHolder,
+    signer: CardSigner,
 ) -> Dialogue:
     dialogue = Dialogue(
         adviser,
         feedback,
         escalations,
         clock,
+        signer=signer,
         max_chars=settings.bot.max_message_chars,
         retention_days=settings.store.retention_days,
     )

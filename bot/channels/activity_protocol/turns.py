@@ -23,7 +23,7 @@ from bot.channels.activity_protocol.activities import (
     strip_bot_mention,
     submitted_data,
 )
-from bot.channels.activity_protocol.outbound import Outbound
+from bot.channels.activity_protocol.outbound import Outbound, acted_on_card
 from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.dialogue import SORRY, Dialogue
@@ -31,6 +31,8 @@ from bot.conversation.types import Reply
 from bot.store.welcomes import WelcomeStore
 
 log = logging.getLogger("bot.channels")
+# Said by web chat pages (bot/webchat/static/chat.js, the SharePoint web part) on opening.
+JOIN_EVENT = "webchat/join"
 
 
 class Turns:
@@ -51,20 +53,19 @@ class Turns:
     async def message(self, incoming: Activity) -> None:
         """A typed message, or the data of a card's Action.Submit."""
         person = person_from_activity(incoming)
-        acted_on = incoming.get("replyToId")
         data = submitted_data(incoming)
         if data is not None:
-            work = self.dialogue.action(person, data, acted_on)
+            work = self.dialogue.action(person, data)
         else:
             work = self.dialogue.message(person, strip_bot_mention(incoming))
         replies = await self._with_typing(incoming, work)
-        await self.outbound.send(incoming, replies, acted_on)
+        await self.outbound.send(incoming, replies, acted_on_card(incoming))
 
     async def card_executed(self, incoming: Activity) -> dict[str, Any]:
         """Action.Execute (Teams universal actions): returns the card that replaces the
         one acted on; any other reply goes out as a message."""
         replies = await self.dialogue.action(
-            person_from_activity(incoming), executed_data(incoming), None
+            person_from_activity(incoming), executed_data(incoming)
         )
         replacement = next((r.replace or r.card for r in replies if r.replace or r.card), None)
         texts = [r.text for r in replies if r.text]
@@ -81,8 +82,9 @@ class Turns:
             await self.installed(incoming)
 
     async def installed(self, incoming: Activity) -> None:
-        # Teams sends both installationUpdate and conversationUpdate on install, perhaps
-        # to two replicas: the store lets one of them welcome.
+        # Channels say "opened" more than once (Teams: installationUpdate and
+        # conversationUpdate; web chat: conversationUpdate and webchat/join), perhaps to
+        # two replicas: the store lets one of them welcome, once per conversation.
         conversation = str((incoming.get("conversation") or {}).get("id") or "")
         if not await self.welcomes.first(conversation, self.clock.now()):
             return
@@ -90,6 +92,11 @@ class Turns:
             await self.outbound.send(incoming, self.dialogue.welcome(), None)
         else:
             await self.outbound.send(incoming, self.dialogue.team_welcome(), None)
+
+    async def event(self, incoming: Activity) -> None:
+        """An event activity: web chat's `webchat/join` is a first open; others are ignored."""
+        if incoming.get("name") == JOIN_EVENT:
+            await self.installed(incoming)
 
     async def failed(self, incoming: Activity, error: Exception) -> None:
         """A turn raised: log it, and tell the user rather than going silent."""

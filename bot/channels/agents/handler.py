@@ -47,3 +47,6 @@ class AdviserAgent(ActivityHandler):
 
     async def on_installation_update_add(self, turn_context: TurnContextProtocol[Activity]) -> None:
         await self.turns.installed(activity_json(turn_context.activity))
+
+    async def on_event(self, turn_context: TurnContextProtocol[Activity]) -> None:
+        await self.turns.event(activity_json(turn_context.activity))

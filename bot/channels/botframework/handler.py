@@ -38,3 +38,6 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self.turns.installed(activity_json(turn_context.activity))
+
+    async def on_event(self, turn_context: TurnContext) -> None:
+        await self.turns.event(activity_json(turn_context.activity))

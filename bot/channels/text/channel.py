@@ -117,7 +117,7 @@ class TextChannel:
         if choice.kind in SUBMITS:
             try:
                 data = choice.submitted(values)
-                replies = await self.dialogue.action(self.person, data, chosen.card_id)
+                replies = await self.dialogue.action(self.person, data)
             except Exception:
                 log.exception("turn.failed", extra=logs.fields(channel="terminal"))
                 replies = [Reply(text=SORRY)]

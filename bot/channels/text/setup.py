@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.app import ADVISER_KEY, ESCALATION_KEY, FEEDBACK_KEY, create_app
+from bot.app import ADVISER_KEY, ESCALATION_KEY, FEEDBACK_KEY, SIGNER_KEY, create_app
 from bot.channels.text.channel import TextChannel
 from bot.channels.text.connector import TerminalConnector
 from bot.channels.text.render import Style
@@ -85,6 +85,7 @@ async def open_text_channel(
             app[FEEDBACK_KEY],
             app[ESCALATION_KEY].service,
             clock,
+            signer=app[SIGNER_KEY],
             max_chars=settings.bot.max_message_chars,
             retention_days=settings.store.retention_days,
         )

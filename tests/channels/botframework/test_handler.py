@@ -4,7 +4,6 @@ caught by a recording outbound."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from botbuilder.schema import (
     Activity,
     ActivityTypes,
     ChannelAccount,
+    ConversationAccount,
     Mention,
 )
 
@@ -21,6 +21,7 @@ from bot.channels.activity_protocol.turns import Turns
 from bot.channels.botframework.handler import AdviserBot, activity_json
 from bot.clock import FakeClock
 from bot.conversation.dialogue import Dialogue
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.core.types import Advice, Route
@@ -54,6 +55,7 @@ async def make_bot(
         FeedbackStore(database),
         escalations or NoEscalations(),
         FakeClock(),
+        signer=CardSigner(b"k" * 32),
         max_chars=Settings().bot.max_message_chars,
         retention_days=30,
     )
@@ -131,16 +133,21 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
             return Reply(card={"type": "AdaptiveCard", "version": "1.5", "body": []})
 
     bot = await make_bot(adviser, escalations=Recording())
-    value: Mapping[str, Any] = {
-        "action": "escalation.offer",
-        "route": "dcct",
-        "question": "Can I use the Parliament logo on my blog?",
-    }
-    await adapter_for(bot).send(Activity(type=ActivityTypes.message, value=value))
-    [reply] = sent(bot)
+    await adapter_for(bot).send("Can I use the Parliament logo on my blog?")
+    [answer] = sent(bot)
+    [button] = [a for a in answer.card["actions"] if a.get("data", {}).get("route") == "dcct"]
+    await adapter_for(bot).send(Activity(type=ActivityTypes.message, value=button["data"]))
+    [_, reply] = sent(bot)
     assert reply.card is not None
     [(question, advice, route)] = calls
     assert route is Route.DCCT
+    # The advice the answer card showed, carried in the button, not worked out again.
+    shown = adviser.advise("Can I use the Parliament logo on my blog?")
+    assert (advice.verdict, advice.clauses, advice.entry) == (
+        shown.verdict,
+        shown.clauses,
+        shown.entry,
+    )
     assert advice.entry is not None
     assert question.startswith("Can I use")
 
@@ -149,6 +156,10 @@ async def test_escalation_offer_reaches_the_port_with_advice_and_route(adviser: 
     "value",
     [
         {"action": "escalation.offer", "route": "ceo", "question": "x"},
+        # Unsigned or altered card state: the bot never advises on text sent back to it.
+        {"action": "escalation.offer", "route": "dcct", "question": "Can I tweet as SP?"},
+        {"action": "escalation.offer", "route": "dcct", "answer": "eJzLSM3JyQcABiwCFQ.0000"},
+        {"action": "feedback", "helpful": True, "entry": "party-political-posts"},
         {"action": "feedback", "helpful": "yes"},
         {"action": 42},
         {},
@@ -178,3 +189,47 @@ async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Advise
     await adapter.send("my requests")
     [apology] = sent(bot)
     assert "something went wrong on my side" in (apology.text or "")
+
+
+async def test_web_chat_is_welcomed_once_however_often_it_says_it_opened(
+    adviser: Adviser,
+) -> None:
+    """Direct Line's conversationUpdate for the bot and for the user, then the page's own
+    webchat/join event: one welcome, with examples and how to reach a person."""
+    bot = await make_bot(adviser)
+    conversation = ConversationAccount(id="dl-conversation-1")
+    user, robot = ChannelAccount(id="dl_oid-1", name="W"), ChannelAccount(id="bot")
+    opened = [
+        Activity(type=ActivityTypes.conversation_update, members_added=[robot]),
+        Activity(type=ActivityTypes.conversation_update, members_added=[user]),
+        Activity(type=ActivityTypes.event, name="webchat/join", value={}),
+    ]
+    for activity in opened:
+        activity.channel_id, activity.conversation = "directline", conversation
+        activity.recipient, activity.from_property = robot, user
+        await adapter_for(bot).send(activity)
+    [welcome] = sent(bot)
+    shown = str(welcome.card)
+    assert "Try one of these:" in shown
+    assert "To reach a person:" in shown
+    # Another conversation is welcomed in its turn; other events are not welcomes.
+    other = Activity(
+        type=ActivityTypes.event,
+        name="webchat/join",
+        channel_id="directline",
+        conversation=ConversationAccount(id="dl-conversation-2"),
+        recipient=robot,
+        from_property=user,
+    )
+    await adapter_for(bot).send(other)
+    other.name = "something/else"
+    await adapter_for(bot).send(other)
+    assert len(sent(bot)) == 2
+
+
+async def test_a_greeting_gets_a_friendly_word_not_a_verdict_card(adviser: Adviser) -> None:
+    bot = await make_bot(adviser)
+    await adapter_for(bot).send("thanks!")
+    [reply] = sent(bot)
+    assert reply.card is None
+    assert reply.text.startswith("You're welcome")

@@ -103,7 +103,7 @@ async def test_feedback_updates_the_card_and_other_buttons_keep_their_numbers(
     await channel.press(helpful, {})
     update = shown.blocks[-1]
     assert update.startswith(UPDATED)
-    assert "Thanks: your feedback was recorded." in update
+    assert "Thanks for your feedback." in update
     assert "Policy clauses" not in update, "only what changed is printed again"
     assert f"[{manager.number}] Ask my line manager" in update
     assert isinstance(channel.lookup(str(helpful.number)), str), "a button that went is gone"
@@ -126,7 +126,7 @@ async def test_not_helpful_opens_its_form_and_sends_the_comment(
     send = button(channel, form, "Send feedback")
     assert [i["id"] for i in send.inputs] == ["comment", "share_question"]
     await channel.press(send, {"comment": "Too strict", "share_question": "false"})
-    assert "Thanks: your feedback was recorded." in shown.blocks[-1]
+    assert "Thanks for your feedback." in shown.blocks[-1]
     rows = (
         sqlite3.connect(tmp_path / "chat.sqlite3")
         .execute("SELECT helpful, comment, question FROM feedback")

@@ -38,7 +38,7 @@ def test_answer_card_shows_the_verdict_words_advice_clauses_and_numbered_buttons
     adviser: Adviser,
 ) -> None:
     advice = adviser.advise(QUESTION)
-    card = cards.answer_card(advice, adviser.knowledge, QUESTION)
+    card = cards.answer_card(advice, adviser.knowledge, state="sealed")
     pressed, number = numbered()
     text = render_card(card, numbered=number)
     assert VERDICTS[advice.verdict].badge in text
@@ -59,7 +59,7 @@ def test_printed_for_reading_shows_hidden_parts_and_lists_buttons_by_title(
     adviser: Adviser,
 ) -> None:
     advice = adviser.advise(QUESTION)
-    text = render_card(cards.answer_card(advice, adviser.knowledge, QUESTION))
+    text = render_card(cards.answer_card(advice, adviser.knowledge, state="sealed"))
     wording = adviser.knowledge.clauses[advice.clauses[0]].text
     assert wording in " ".join(text.split())
     assert "[Ask my line manager]" in text
@@ -71,7 +71,7 @@ def test_every_verdict_badge_renders_as_words(adviser: Adviser) -> None:
     seen = set()
     for entry in adviser.knowledge.entries:
         advice = adviser.advise(entry.questions[0])
-        text = render_card(cards.answer_card(advice, adviser.knowledge, entry.questions[0]))
+        text = render_card(cards.answer_card(advice, adviser.knowledge, state="sealed"))
         assert text.startswith("┃ " + VERDICTS[advice.verdict].badge)
         seen.add(advice.verdict)
     assert {Verdict.OK, Verdict.NOT_OK} <= seen
@@ -115,7 +115,7 @@ def test_inputs_show_their_state_and_submits_carry_their_values() -> None:
 def test_show_card_keeps_its_form_for_when_it_is_pressed(adviser: Adviser) -> None:
     advice = adviser.advise(QUESTION)
     pressed, number = numbered()
-    render_card(cards.answer_card(advice, adviser.knowledge, QUESTION), numbered=number)
+    render_card(cards.answer_card(advice, adviser.knowledge, state="sealed"), numbered=number)
     form = next(c for c in pressed if c.kind == "Action.ShowCard")
     inner, inner_number = numbered()
     text = render_card(form.action["card"], numbered=inner_number, parent_inputs=form.inputs)
@@ -125,7 +125,7 @@ def test_show_card_keeps_its_form_for_when_it_is_pressed(adviser: Adviser) -> No
 
 def test_long_text_wraps_to_the_width_and_colour_is_optional(adviser: Adviser) -> None:
     advice = adviser.advise(QUESTION)
-    card = cards.answer_card(advice, adviser.knowledge, QUESTION)
+    card = cards.answer_card(advice, adviser.knowledge, state="sealed")
     plain = render_card(card, style=Style(width=50))
     assert max(len(line) for line in plain.splitlines() if "[" not in line) <= 50
     assert "\x1b[" not in plain
