@@ -12,7 +12,8 @@ Web Chat client talk to the bot on one machine: it is mounted only in local mode
 User activities are forwarded to the bot's own `/api/messages` as the Direct Line
 channel would, with a `serviceUrl` pointing back here; the bot's replies arrive on the
 Bot Connector routes below (`/directline-local/v3/conversations/...`). Direct Line has
-no activity updates, so an update is shown as a new activity.
+no activity updates, so an update arrives as a new activity naming the one it replaces
+(`channelData.replacesActivity`), which the page shows in the old one's place.
 """
 
 from __future__ import annotations
@@ -205,6 +206,14 @@ class LocalDirectLine:
             return web.json_response({"id": conversation.activities[-1]["id"]})
         stamped = {**activity, **self._stamp(conversation, sender=BOT)}
         stamped["replyToId"] = request.match_info.get("aid") or activity.get("replyToId")
+        if request.method == "PUT":
+            # An update: a new activity that names the one it replaces, and the page
+            # (chat.js) shows it in the old one's place.
+            channel_data = activity.get("channelData")
+            stamped["channelData"] = {
+                **(channel_data if isinstance(channel_data, dict) else {}),
+                "replacesActivity": request.match_info["aid"],
+            }
         self._append(conversation, stamped)
         return web.json_response({"id": stamped["id"]}, status=201)
 

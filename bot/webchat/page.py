@@ -72,5 +72,10 @@ def setup_local_chat(
 
     app.router.add_get("/chat", page)
     app.router.add_post("/chat/token", token)
+    vendor = (STATIC / "vendor").resolve()
+    if vendor.is_dir():
+        # The fetched client may be a link to a shared copy (a second checkout): serve it
+        # from where it really is, and still follow no links out of either folder.
+        app.router.add_static("/chat/static/vendor", vendor, follow_symlinks=False)
     app.router.add_static("/chat/static", STATIC, follow_symlinks=False)
     return directline

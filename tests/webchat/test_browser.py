@@ -2,14 +2,16 @@
 the local Direct Line stand-in and the bot, all on 127.0.0.1.
 
 Needs `bash scripts/fetch-webchat` and /usr/bin/chromium; `scripts/test` provides both.
-The screenshot lands in artifacts/webchat.png.
+Screenshots of the main steps, at desktop (1280×800) and phone (390×844, 360×780) sizes,
+land in artifacts/ (or $ADVISER_ARTIFACTS).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,10 @@ from tests.channels.conftest import local_settings, start
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
+ARTIFACTS = Path(os.environ.get("ADVISER_ARTIFACTS") or ROOT / "artifacts")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 360, "height": 780}
 QUESTION = "Can I post that the Conservatives are a disgrace on my own Twitter?"
 
 
@@ -32,6 +37,7 @@ QUESTION = "Can I post that the Conservatives are a disgrace on my own Twitter?"
 def prerequisites() -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install chromium"
     assert (STATIC / "vendor" / "webchat.js").exists(), "run: bash scripts/fetch-webchat"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
@@ -44,26 +50,49 @@ async def browser(prerequisites: None) -> AsyncIterator[Browser]:
         await browser.close()
 
 
+@dataclass
+class Chat:
+    page: Page
+    app: Any
+    errors: list[str]
+
+    async def shot(self, name: str) -> None:
+        await self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
 @pytest.fixture
-async def chat(
+async def open_chat(
     tmp_path: Path, adviser: Adviser, browser: Browser
-) -> AsyncIterator[tuple[Page, Any, list[str]]]:
+) -> AsyncIterator[Callable[[dict[str, int]], Awaitable[Chat]]]:
+    """Start the bot and open /chat in a page of the given viewport size."""
     runner, url, app = await start(local_settings(tmp_path), adviser, bot_tokens=StaticBotTokens())
-    page = await browser.new_page(viewport={"width": 1000, "height": 900}, locale="en-GB")
-    errors: list[str] = []
+    pages: list[Page] = []
 
-    def console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            errors.append(message.text)
+    async def opened(viewport: dict[str, int]) -> Chat:
+        page = await browser.new_page(viewport=viewport, locale="en-GB")  # type: ignore[arg-type]
+        pages.append(page)
+        errors: list[str] = []
 
-    page.on("console", console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                errors.append(message.text)
+
+        page.on("console", console)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto(f"{url}/chat")
-        yield page, app, errors
+        return Chat(page, app, errors)
+
+    try:
+        yield opened
     finally:
-        await page.close()
+        for page in pages:
+            await page.close()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def chat(open_chat: Callable[[dict[str, int]], Awaitable[Chat]]) -> Chat:
+    return await open_chat(DESKTOP)
 
 
 async def send(page: Page, text: str) -> None:
@@ -101,16 +130,87 @@ async def colours(page: Page, text: str) -> tuple[str, str]:
     return result[0], result[1]
 
 
-async def test_ask_see_the_verdict_and_clauses_then_give_feedback(
-    chat: tuple[Page, Any, list[str]],
-) -> None:
-    page, app, errors = chat
+async def welcome(page: Page) -> None:
+    await page.get_by_text("Try one of these:").first.wait_for(timeout=15_000)
+
+
+async def push_buttons(page: Page, title: str) -> int:
+    """How many card buttons with exactly this title the page shows (live ones)."""
+    return await page.locator(f'.ac-pushButton[title="{title}"]').count()
+
+
+async def shown_whole(page: Page, text: str) -> bool:
+    """Is the innermost element showing `text` inside the viewport and not cut off?"""
+    return bool(
+        await page.get_by_text(text, exact=True).last.evaluate(
+            """element => {
+                const box = element.getBoundingClientRect();
+                const clipped = element.scrollWidth > element.clientWidth + 1;
+                return box.left >= 0 && box.right <= window.innerWidth && !clipped;
+            }"""
+        )
+    )
+
+
+async def escalate(chat: Chat, shots: str | None = None) -> None:
+    """Ask, open the line manager preview, consent and send; screenshot the preview."""
+    page = chat.page
+    await welcome(page)
+    await send(page, QUESTION)
+    await page.get_by_role("button", name="Ask my line manager").first.click(timeout=15_000)
+    await page.get_by_text("Nothing is sent until you tick the box", exact=False).first.wait_for()
+    await page.get_by_role("checkbox").first.check()
+    if shots:
+        await page.get_by_text(CONSENT, exact=True).first.scroll_into_view_if_needed()
+        await chat.shot(f"{shots}-3-preview")
+    await page.get_by_role("button", name="Send request", exact=True).click()
+    await page.get_by_text(re.compile(r"is on its way to your line manager")).first.wait_for(
+        timeout=10_000
+    )
+
+
+CONSENT = "Send my name and this question to your line manager"
+
+
+async def test_first_open_shows_the_welcome_once(chat: Chat) -> None:
+    page = chat.page
+    await welcome(page)
+    assert await page.get_by_text("To reach a person:", exact=False).count() == 1
+    examples = page.locator(".ac-pushButton", has_text="Can I share a Parliament press release")
+    assert await examples.count() == 1
+    await chat.shot("webchat-desktop-1-welcome")
+    # Direct Line's conversationUpdate and the page's webchat/join: still one welcome.
+    await send(page, "help me please, is a selfie at my desk fine?")
+    await page.get_by_text("Policy clauses:", exact=False).first.wait_for(timeout=15_000)
+    assert await page.get_by_text("Try one of these:").count() == 1
+    assert chat.errors == []
+
+
+async def test_a_greeting_gets_a_friendly_reply(chat: Chat) -> None:
+    page = chat.page
+    await welcome(page)
+    await send(page, "hi")
+    await page.get_by_text(re.compile(r"^Hello! Ask me whether something is OK")).first.wait_for(
+        timeout=15_000
+    )
+    await send(page, "thanks! 👍")
+    await page.get_by_text(re.compile(r"^You're welcome")).first.wait_for(timeout=15_000)
+    assert await page.get_by_text("Not my area", exact=False).count() == 0
+    assert chat.errors == []
+
+
+async def test_ask_see_the_verdict_and_clauses_then_give_feedback_once(chat: Chat) -> None:
+    page, app, errors = chat.page, chat.app, chat.errors
     assert await page.get_attribute("html", "lang") == "en-GB"
     assert await page.title() == "Is this OK to post? – Social media policy adviser"
+    await welcome(page)
     await send(page, QUESTION)
     await page.get_by_text("✖ Not OK", exact=True).wait_for(timeout=15_000)
     clauses = page.get_by_text(re.compile(r"Policy clauses: D13")).first
     await clauses.wait_for()
+    # Staff see which policy text this is, in words; no digests or answer ids.
+    await page.get_by_text(re.compile(r"From the Social Media policy – personal use")).wait_for()
+    assert await page.get_by_text(re.compile("sha256|confidence")).count() == 0
     # Show the clauses' wording: Action.ToggleVisibility works in Web Chat as in Teams.
     wording = page.get_by_text(re.compile("Consider the duty of political impartiality"))
     assert not await wording.first.is_visible()
@@ -129,33 +229,65 @@ async def test_ask_see_the_verdict_and_clauses_then_give_feedback(
     # The verdict badge and the header are readable: WCAG AA contrast (4.5:1) or better.
     assert contrast(*await colours(page, "✖ Not OK")) >= 4.5
     assert contrast(*await colours(page, "Is this OK to post?")) >= 4.5
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / "webchat.png"))
+    await chat.shot("webchat-desktop-2-answer")
 
     await page.get_by_role("button", name=re.compile("Helpful")).first.click()
     await page.get_by_text("Thanks for your feedback.").first.wait_for(timeout=10_000)
+    # The card was replaced in place: one answer card, and no feedback buttons left.
+    assert await page.get_by_text("✖ Not OK", exact=True).count() == 1
+    assert await push_buttons(page, "👍 Helpful") == 0
     [row] = await app[FEEDBACK_KEY].all()
     assert (row.helpful, row.entry, row.channel) == (True, "party-political-posts", "directline")
     assert row.question is None, "the question is not stored without the user's say-so"
     assert errors == []
 
 
-async def test_escalate_from_web_chat_through_the_local_stand_in(
-    chat: tuple[Page, Any, list[str]],
-) -> None:
-    page, _, errors = chat
-    await send(page, QUESTION)
-    await page.get_by_role("button", name="Ask my line manager").first.click(timeout=15_000)
-    await page.get_by_text("Nothing is sent until you tick the box", exact=False).first.wait_for()
-    await page.get_by_role("checkbox").first.check()
-    await page.get_by_role("button", name="Send request", exact=True).click()
-    await page.get_by_text(re.compile(r"is on its way to your line manager")).first.wait_for(
-        timeout=10_000
-    )
+async def test_escalate_from_web_chat_and_stale_buttons_go(chat: Chat) -> None:
+    page = chat.page
+    await escalate(chat, shots="webchat-desktop")
+    # The preview became "Sent" in place: it cannot be sent again.
+    assert await push_buttons(page, "Send request") == 0
     request = page.get_by_text(re.compile(r"asks: is this OK to post\?"))
     await request.first.wait_for(timeout=10_000)
-    await page.locator(".ac-pushButton", has_text="OK to post").click()
+    await page.get_by_text(re.compile("Delivered to your line manager")).first.wait_for()
+    await page.locator('.ac-pushButton[title="OK to post"]').click()
     answer = page.get_by_text(re.compile(r"Answer from Local user \(Line manager\)"))
     await answer.first.wait_for(timeout=10_000)
-    assert errors == []
+    # The expert's card shows the outcome in place of its buttons.
+    await page.get_by_text(re.compile(r"^Answered by Local user")).first.wait_for()
+    for title in ("OK to post", "Not OK", "Needs changes", "Close"):
+        assert await push_buttons(page, title) == 0, title
+    await answer.first.scroll_into_view_if_needed()
+    await chat.shot("webchat-desktop-4-answered")
+    assert chat.errors == []
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(PHONE, "phone-390"), (NARROW, "phone-360")])
+async def test_a_phone_sees_the_whole_card_and_whom_it_goes_to(
+    open_chat: Callable[[dict[str, int]], Awaitable[Chat]], viewport: dict[str, int], name: str
+) -> None:
+    chat = await open_chat(viewport)
+    page = chat.page
+    await welcome(page)
+    header = await page.locator("header.banner").bounding_box()
+    assert header is not None
+    assert header["height"] < 0.12 * viewport["height"], header
+    await chat.shot(f"webchat-{name}-1-welcome")
+    await send(page, QUESTION)
+    await page.get_by_text("✖ Not OK", exact=True).wait_for(timeout=15_000)
+    await page.get_by_text(
+        re.compile(r"^From the Social Media policy")
+    ).scroll_into_view_if_needed()
+    for title in ("Ask my line manager", "Ask the DCCT", "👍 Helpful"):
+        assert await shown_whole(page, title), title
+    await chat.shot(f"webchat-{name}-2-answer")
+    await page.get_by_role("button", name="Ask my line manager").first.click()
+    consent = page.get_by_text(CONSENT, exact=True).last
+    await consent.wait_for(timeout=10_000)
+    await consent.scroll_into_view_if_needed()
+    assert await shown_whole(page, CONSENT), "the consent line says whom it goes to"
+    assert await shown_whole(page, "Send request")
+    await chat.shot(f"webchat-{name}-3-preview")
+    page_width = await page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= viewport["width"], "nothing scrolls sideways"
+    assert chat.errors == []

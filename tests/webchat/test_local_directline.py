@@ -80,3 +80,32 @@ async def test_not_mounted_when_an_app_id_is_configured(tmp_path: Path, adviser:
                     assert r.status in (404, 405), path
     finally:
         await runner.cleanup()
+
+
+async def test_an_update_from_the_bot_arrives_naming_the_activity_it_replaces(
+    tmp_path: Path, adviser: Adviser
+) -> None:
+    """Direct Line has no updates: a PUT becomes a new activity with
+    channelData.replacesActivity, which the page shows in the old one's place."""
+    runner, url, _ = await start(local_settings(tmp_path), adviser, bot_tokens=StaticBotTokens())
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/chat/token") as r:
+                issued = await r.json()
+            auth = {"Authorization": f"Bearer {issued['token']}"}
+            async with http.post(f"{url}/v3/directline/conversations", headers=auth) as r:
+                cid = (await r.json())["conversationId"]
+            bot = f"{url}/directline-local/v3/conversations/{cid}/activities"
+            card = {"type": "message", "text": "first", "channelData": {"kept": 1}}
+            async with http.post(bot, json=card) as r:
+                first = (await r.json())["id"]
+            async with http.put(f"{bot}/{first}", json={**card, "text": "second"}) as r:
+                assert r.status == 201
+            since = f"{url}/v3/directline/conversations/{cid}/activities"
+            async with http.get(since, headers=auth) as r:
+                shown = (await r.json())["activities"]
+            updated = next(a for a in shown if a.get("text") == "second")
+            assert updated["channelData"] == {"kept": 1, "replacesActivity": first}
+            assert updated["id"] != first
+    finally:
+        await runner.cleanup()

@@ -3,7 +3,7 @@ import { type IPropertyPaneConfiguration, PropertyPaneTextField } from '@microso
 import { BaseClientSideWebPart } from '@microsoft/sp-webpart-base';
 import type { IReadonlyTheme } from '@microsoft/sp-component-base';
 // Web Chat is bundled into this web part (npm botframework-webchat); nothing is loaded from a CDN.
-import { createDirectLine, renderWebChat } from 'botframework-webchat';
+import { createDirectLine, createStore, renderWebChat } from 'botframework-webchat';
 import { unmountComponentAtNode } from 'react-dom';
 
 import styles from './SocialMediaAdviserWebPart.module.scss';
@@ -14,6 +14,7 @@ import {
   type IDirectLineToken,
   normaliseBotEndpoint
 } from './chat/tokenClient';
+import { adviserMiddleware } from './chat/cardUpdates';
 import { TokenKeeper } from './chat/tokenKeeper';
 import { createParliamentStyleSet, webChatStyleOptions } from './chat/webChatStyle';
 
@@ -218,6 +219,8 @@ export default class SocialMediaAdviserWebPart extends BaseClientSideWebPart<ISo
     renderWebChat(
       {
         directLine,
+        // Says webchat/join (the bot's welcome) and shows a replacing card in the old one's place.
+        store: createStore({}, adviserMiddleware),
         styleOptions: webChatStyleOptions,
         styleSet: createParliamentStyleSet(),
         locale: 'en-GB',
