@@ -113,10 +113,16 @@ def preview_card(
 
 
 def request_card(
-    ticket: Ticket, signer: CardSigner, *, reminder: bool = False, moved: bool = False
+    ticket: Ticket,
+    signer: CardSigner,
+    *,
+    reminder: bool = False,
+    moved: bool = False,
+    superseded: bool = False,
 ) -> dict[str, Any]:
     """What the line manager or the DCCT sees; actions only while the ticket is open
-    and still theirs (`moved`: it went to the DCCT after the deadline)."""
+    and still theirs (`moved`: it went to the DCCT after the deadline), and only on the
+    newest copy (`superseded`: a reminder with the same request was sent below)."""
     body: list[dict[str, Any]] = []
     if reminder:
         body.append(text("⏰ Reminder: this is still waiting for an answer.", weight="Bolder",
@@ -139,6 +145,10 @@ def request_card(
         return card(body)
     if ticket.status not in OPEN_STATUSES:
         body.append(_outcome_block(ticket))
+        return card(body)
+    if superseded:
+        body.append(text("⏰ A reminder with this request was sent below: answer it there.",
+                         color="accent"))  # fmt: skip
         return card(body)
     if ticket.taken_by:
         body.append(text(f"{plain(ticket.taken_by)} is answering this.", color="accent"))

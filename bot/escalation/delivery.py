@@ -116,7 +116,7 @@ class Deliveries:
                 case NotifyAsker(notice=notice):
                     await self._notify_asker(ticket, notice)
                 case RemindExpert():
-                    await self._remind_expert(ticket)
+                    return await self._remind_expert(ticket)
                 case UpdateExpertCard():
                     await self._update_expert_card(ticket, event)
         except ServiceError as exc:
@@ -285,17 +285,22 @@ class Deliveries:
             content = notice_card(_notice(ticket, notice), title=f"Request #{ticket.id}")
         await self._post_card(ticket.asker_conversation, content)
 
-    async def _remind_expert(self, ticket: Ticket) -> None:
+    async def _remind_expert(self, ticket: Ticket) -> Transition | None:
         if ticket.status not in (Status.SENT, Status.TAKEN) or not ticket.expert_conversation:
-            return
+            return None
         reminder = cards.request_card(ticket, self.signer, reminder=True)
-        await self._post_card(ticket.expert_conversation, reminder)
+        activity_id = await self._post_card(ticket.expert_conversation, reminder)
+        # The reminder is now the card to answer: later updates go to it, and the first
+        # copy loses its buttons (its own outbox row, so this send is never repeated).
+        return lambda t: lifecycle.reminder_posted(t, activity_id)
 
     async def _update_expert_card(self, ticket: Ticket, event: UpdateExpertCard) -> None:
         card = event.card
         if not card.activity_id:
             return
-        content = cards.request_card(ticket, self.signer, moved=event.moved)
+        content = cards.request_card(
+            ticket, self.signer, moved=event.moved, superseded=event.superseded
+        )
         await self.connector().update(
             card.service_url, card.conversation_id, card.activity_id, _card_activity(content)
         )

@@ -71,6 +71,7 @@ class UpdateExpertCard:
     card: CardAddress  # captured when queued: a reroute changes the ticket's expert
     moved: bool  # it went to the DCCT after the deadline: no action needed
     tag: str
+    superseded: bool = False  # a reminder with the request was posted: answer that one
     kind: ClassVar[Kind] = Kind.UPDATE_EXPERT
 
     def key(self, ticket_id: int) -> str:
@@ -82,6 +83,7 @@ class UpdateExpertCard:
             "conversation_id": self.card.conversation_id,
             "activity_id": self.card.activity_id,
             "moved": self.moved,
+            "superseded": self.superseded,
         }
 
 
@@ -120,7 +122,9 @@ def decode_event(kind: str, payload: dict[str, Any]) -> Event:
                     str(payload.get("conversation_id", "")),
                     str(payload.get("activity_id", "")),
                 )
-                return UpdateExpertCard(card, bool(payload.get("moved")), "")
+                return UpdateExpertCard(
+                    card, bool(payload.get("moved")), "", bool(payload.get("superseded"))
+                )
     except ValueError:
         pass
     raise UnknownEventError(f"outbox kind {kind!r} with payload {sorted(payload)}")

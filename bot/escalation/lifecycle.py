@@ -198,6 +198,19 @@ def reminded(ticket: Ticket, now: datetime) -> Change | None:
     return Change(replace(ticket, reminded_at=now), events)
 
 
+def reminder_posted(ticket: Ticket, activity_id: str | None) -> Change | None:
+    """The reminder card is now the one to answer: later updates go to it, and the first
+    copy loses its buttons, so only one card can act on the request."""
+    if not activity_id:
+        return None
+    first = ticket.expert_card()
+    events: tuple[Event, ...] = ()
+    if first is not None and first.activity_id != activity_id:
+        tag = f"superseded-{ticket.follow_ups}"
+        events = (UpdateExpertCard(first, moved=False, tag=tag, superseded=True),)
+    return Change(replace(ticket, expert_activity_id=activity_id), events)
+
+
 def late(ticket: Ticket, now: datetime, rules: LateRules) -> Change | None:
     """What the sweep does with a waiting ticket: move it, remind, close a mailed one."""
     if ticket.status is Status.MAILED:

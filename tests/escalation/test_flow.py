@@ -251,6 +251,11 @@ async def test_unanswered_request_is_reminded_then_moved_to_the_dcct(world: Worl
     await world.until(lambda s: any("Reminder" in card_text(c) for c in cards_in(s)))
     await world.until(lambda s: any("I have reminded Alex Boss" in card_text(c)
                                     for c in cards_in(s)))  # fmt: skip
+    # One live card: the first copy now points to the reminder and has no buttons.
+    superseded = await world.until(lambda s: any(
+        x.method == "PUT" and "answer it there" in card_text(x.activity) for x in s))  # fmt: skip
+    first = next(x for x in superseded if x.method == "PUT")
+    assert actions_of(first.activity) == []
     world.clock.advance(timedelta(days=1))  # Friday 14:00: 19 working hours > 16
     assert await worker.sweep() == 1
     sent = await world.until(lambda s: any(x.activity.get("isGroup") for x in s))

@@ -184,6 +184,18 @@ def test_withdrawn_updates_the_expert_card_only_if_there_is_one() -> None:
     assert bare.events == ()
 
 
+def test_a_posted_reminder_is_the_card_to_answer_and_the_first_loses_its_buttons() -> None:
+    sent = in_state(Status.SENT)
+    change = lifecycle.reminder_posted(sent, "activity-reminder")
+    assert change is not None
+    assert change.ticket.expert_activity_id == "activity-reminder"
+    [update] = change.events
+    assert isinstance(update, UpdateExpertCard)
+    assert update.superseded
+    assert update.card == sent.expert_card()
+    assert lifecycle.reminder_posted(sent, None) is None  # nothing was posted
+
+
 def test_tickets_are_values_and_survive_the_store_encoding() -> None:
     ticket = in_state(Status.ANSWERED)
     ticket = replace(ticket, outcome=Outcome.CHANGES, rerouted=Reroute.NO_MANAGER)
@@ -197,7 +209,8 @@ def test_tickets_are_values_and_survive_the_store_encoding() -> None:
 def test_events_read_back_from_their_rows() -> None:
     card = CardAddress("http://x/", "a:boss", "activity-7")
     for event in (DeliverRequest("0"), NotifyAsker(Notice.TAKEN, "1"), RemindExpert("r"),
-                  UpdateExpertCard(card, moved=True, tag="t")):  # fmt: skip
+                  UpdateExpertCard(card, moved=True, tag="t"),
+                  UpdateExpertCard(card, moved=False, tag="s", superseded=True)):  # fmt: skip
         back = decode_event(event.kind.value, event.payload())
         assert type(back) is type(event)
         assert back.payload() == event.payload()
