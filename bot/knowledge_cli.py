@@ -23,7 +23,7 @@ from bot.core.explain import load_reasons
 from bot.core.judge import load_artefact
 from bot.core.knowledge import KnowledgeError, coverage, load_knowledge
 from bot.core.signals import load_lexicon
-from bot.core.smalltalk import load_smalltalk, misread_examples
+from bot.core.smalltalk import entry_problems, load_smalltalk, misread_examples
 from bot.core.training import TrainConfig, check_fresh, learning_curve, train
 
 HELDOUT_PERCENT = 22  # share of families held out, by a hash of the family's name
@@ -97,7 +97,9 @@ def check(directory: Path, out: TextIO) -> int:
     examples, example_problems = load_examples(directory, clause_ids)
     problems += example_problems
     try:
-        problems += misread_examples(load_smalltalk(directory / "smalltalk.toml"), examples)
+        smalltalk = load_smalltalk(directory / "smalltalk.toml")
+        problems += entry_problems(smalltalk, {e.id: e.verdict for e in knowledge.entries})
+        problems += misread_examples(smalltalk, examples)
     except KnowledgeError as exc:
         problems += exc.problems
     try:

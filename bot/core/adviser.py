@@ -18,9 +18,9 @@ from typing import Any
 from bot.core.encoder import PINNED_SHA256, Encoder, default_model_dir
 from bot.core.explain import ClauseNote, compose, load_reasons, mentioned_clauses, shorten
 from bot.core.judge import Embedder, Judge, Judgement, load_artefact
-from bot.core.knowledge import default_knowledge_dir, load_knowledge
+from bot.core.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.core.signals import Hit, Lexicon, Severity, load_lexicon, scan
-from bot.core.smalltalk import SmallTalk, load_smalltalk
+from bot.core.smalltalk import Kind, SmallTalk, entry_problems, load_smalltalk
 from bot.core.types import Advice, Alternative, Band, Entry, Knowledge, Reason, Route, Verdict
 
 MAX_CHARS = 4000  # edges refuse longer input; the core never reads more than this
@@ -28,6 +28,7 @@ MAX_ALTERNATIVES = 3
 MAX_CLAUSES = 3
 MAX_REASONS = 2
 ADVISORY = frozenset({"F1", "F2"})  # whom to ask, not what a post is about
+CHAT_TAG = "chat"  # an out-of-scope FAQ entry that is conversation (hello, thanks, …)
 VERBATIM = 0.99  # cosine at which a message is one of the FAQ's questions, word for word
 MODEL_ID = f"all-MiniLM-L6-v2:{PINNED_SHA256['model.safetensors'][:16]}"
 
@@ -139,6 +140,8 @@ class Adviser:
         lexicon = load_lexicon(directory / "signals.toml", clause_ids)
         notes = load_reasons(directory / "reasons.toml", clause_ids)
         smalltalk = load_smalltalk(directory / "smalltalk.toml")
+        if problems := entry_problems(smalltalk, {e.id: e.verdict for e in knowledge.entries}):
+            raise KnowledgeError(problems)
         artefact = load_artefact(directory)
         if embedder is None:
             embedder = _encoder((model_dir or default_model_dir()).resolve())
@@ -157,7 +160,7 @@ class Adviser:
             return self._out_of_scope(1.0)
         chat = self.smalltalk.recognise(text) if self.smalltalk else None
         if chat is not None:  # nothing but "hi", "thanks", 👍: no policy question in it
-            return self._out_of_scope(1.0, chat_reply=(chat.name, chat.reply))
+            return self._out_of_scope(1.0, self._entries.get(chat.entry), chat=chat)
         judgement = self.judge.judge(text)
         hits = scan(self.lexicon.signals, text)
         nearest = self.judge.nearest_questions(judgement.embedding, 24)
@@ -180,12 +183,9 @@ class Adviser:
         else:
             verdict, raised = decide(judgement.verdicts, hits, self.thresholds)
         if verdict is Verdict.OUT_OF_SCOPE:
-            chat = self.smalltalk.leading(text) if self.smalltalk else None
-            return self._out_of_scope(
-                judgement.verdicts[Verdict.OUT_OF_SCOPE],
-                exact,
-                chat_reply=(chat.name, chat.reply) if chat else None,
-            )
+            chat = self.smalltalk.leading(text) if self.smalltalk and exact is None else None
+            entry = self._entries.get(chat.entry) if chat else exact
+            return self._out_of_scope(judgement.verdicts[Verdict.OUT_OF_SCOPE], entry, chat=chat)
         route = self._route(verdict, hits, judgement, exact)
         entry = (
             exact
@@ -255,19 +255,19 @@ class Adviser:
         return Band.MIDDLE if confidence >= 0.45 else Band.LOW
 
     def _out_of_scope(
-        self,
-        confidence: float,
-        entry: Entry | None = None,
-        *,
-        chat_reply: tuple[str, str] | None = None,
+        self, confidence: float, entry: Entry | None = None, *, chat: Kind | None = None
     ) -> Advice:
-        """Not a policy question: an out-of-scope FAQ answer that fits, a friendly word
-        for small talk (`chat_reply`: its kind and reply), or the standard reply."""
+        """Not a policy question: an out-of-scope FAQ answer that fits, or the standard
+        reply. Small talk (`chat`, or an FAQ entry tagged "chat": hello, thanks, what can
+        you do) is marked as such, so channels answer with a friendly word, not a verdict."""
         fits = entry if entry is not None and entry.verdict is Verdict.OUT_OF_SCOPE else None
         if fits is not None:
             answer = fits.answer
         else:
-            answer = chat_reply[1] if chat_reply else OUT_OF_SCOPE_ANSWER
+            answer = chat.reply if chat and chat.reply else OUT_OF_SCOPE_ANSWER
+        small_talk = chat.name if chat else None
+        if small_talk is None and fits is not None and CHAT_TAG in fits.tags:
+            small_talk = fits.id
         return Advice(
             verdict=Verdict.OUT_OF_SCOPE,
             clauses=(),
@@ -277,7 +277,7 @@ class Adviser:
             answer=answer,
             policy_version=self.knowledge.policy_version,
             band=Band.HIGH,
-            small_talk=chat_reply[0] if chat_reply and fits is None else None,
+            small_talk=small_talk,
         )
 
     def _route(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Joiners and modifiers that belong to an emoji: zero-width joiner, variation selectors,
 # skin tones (category Sk), the keycap mark.
 _EMOJI_PARTS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
-FIELDS = {"words", "reply", "leading"}
+FIELDS = {"words", "reply", "entry", "leading"}
 # A question, a quoted draft, a hashtag or a mention is not a thank-you.
 _NOT_CHAT = ("?", '"', "“", "”", "#", "@")
 
@@ -39,8 +39,9 @@ _NOT_CHAT = ("?", '"', "“", "”", "#", "@")
 class Kind:
     name: str  # "greeting", "thanks", …
     phrases: tuple[tuple[str, ...], ...]  # each a run of words, longest first
-    reply: str
+    reply: str  # the reply, unless an FAQ entry gives it
     leading: tuple[tuple[str, ...], ...] = ()  # phrases that may start a longer message
+    entry: str = ""  # the out-of-scope FAQ entry (faq/chat.toml) whose answer is the reply
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,15 @@ def parse_smalltalk(data: Any, path: str) -> SmallTalk:
             continue
         if unknown := sorted(set(raw) - FIELDS):
             problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
-        reply = raw.get("reply")
-        if not isinstance(reply, str) or not reply.strip():
-            problems.append(f"{where}: field 'reply' must be a non-empty string")
-            reply = ""
+        reply, entry = raw.get("reply", ""), raw.get("entry", "")
+        if not isinstance(entry, str) or not isinstance(reply, str):
+            problems.append(f"{where}: fields 'reply' and 'entry' must be strings")
+            reply, entry = "", ""
+        elif bool(reply.strip()) == bool(entry.strip()):
+            problems.append(
+                f"{where}: give either 'entry' (an FAQ entry whose answer is the reply) or "
+                "'reply', not both or neither"
+            )
         phrases: list[tuple[str, ...]] = []
         for phrase in _word_list(raw.get("words"), f"{where}: field 'words'", problems):
             words = tuple(_words(phrase))
@@ -172,7 +178,7 @@ def parse_smalltalk(data: Any, path: str) -> SmallTalk:
             if words not in phrases:
                 problems.append(f"{where}: field 'leading' has '{phrase}', which is not in 'words'")
             leading.append(words)
-        kinds.append(Kind(name, tuple(phrases), reply.strip(), tuple(leading)))
+        kinds.append(Kind(name, tuple(phrases), reply.strip(), tuple(leading), entry.strip()))
     clash = sorted(filler & {" ".join(p) for p in seen})
     if clash:
         problems.append(f"{path}: field 'filler' repeats small-talk words: {', '.join(clash)}")
@@ -194,6 +200,18 @@ def load_smalltalk(path: Path) -> SmallTalk:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise KnowledgeError([f"{path}: cannot load the small talk: {exc}"]) from exc
     return parse_smalltalk(data, str(path))
+
+
+def entry_problems(smalltalk: SmallTalk, entries: Mapping[str, Verdict]) -> list[str]:
+    """Each kind's `entry` must be an out-of-scope FAQ entry (`entries`: id -> verdict)."""
+    problems = []
+    for kind in smalltalk.kinds:
+        if kind.entry and entries.get(kind.entry) is not Verdict.OUT_OF_SCOPE:
+            problems.append(
+                f"smalltalk.toml [kind.{kind.name}]: field 'entry' must name an out_of_scope "
+                f"FAQ entry; '{kind.entry}' is not one"
+            )
+    return problems
 
 
 def misread_examples(smalltalk: SmallTalk, examples: Sequence[Example]) -> list[str]:

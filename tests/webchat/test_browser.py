@@ -190,9 +190,9 @@ async def test_a_greeting_gets_a_friendly_reply(chat: Chat) -> None:
     page = chat.page
     await welcome(page)
     await send(page, "hi")
-    await page.get_by_text(re.compile(r"^Hello! Ask me whether something is OK")).first.wait_for(
-        timeout=15_000
-    )
+    await page.get_by_text(
+        re.compile(r"^Hello! I advise Scottish Parliament staff")
+    ).first.wait_for(timeout=15_000)
     await send(page, "thanks! 👍")
     await page.get_by_text(re.compile(r"^You're welcome")).first.wait_for(timeout=15_000)
     assert await page.get_by_text("Not my area", exact=False).count() == 0
