@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
+from bot.core.types import MAX_CHARS
+
 
 class SettingsError(Exception):
     """One or more settings are missing or bad; the message names each variable."""
@@ -163,7 +165,7 @@ class BotSettings:
     log_level: str = setting("BOT_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", "INFO")
     log_format: str = setting("BOT_LOG_FORMAT", "json (one object a line) or text", "json")
     max_message_chars: int = setting(
-        "BOT_MAX_MESSAGE_CHARS", "longer messages are refused with a clear reply", 4000
+        "BOT_MAX_MESSAGE_CHARS", "longer messages are refused with a clear reply", MAX_CHARS
     )
     typing_delay_ms: int = setting(
         "BOT_TYPING_DELAY_MS", "show a typing indicator when an answer takes longer than this", 200

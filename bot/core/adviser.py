@@ -21,9 +21,18 @@ from bot.core.judge import Embedder, Judge, Judgement, load_artefact
 from bot.core.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.core.signals import Hit, Lexicon, Severity, load_lexicon, scan
 from bot.core.smalltalk import Kind, SmallTalk, entry_problems, load_smalltalk
-from bot.core.types import Advice, Alternative, Band, Entry, Knowledge, Reason, Route, Verdict
+from bot.core.types import (
+    MAX_CHARS,
+    Advice,
+    Alternative,
+    Band,
+    Entry,
+    Knowledge,
+    Reason,
+    Route,
+    Verdict,
+)
 
-MAX_CHARS = 4000  # edges refuse longer input; the core never reads more than this
 MAX_ALTERNATIVES = 3
 MAX_CLAUSES = 3
 MAX_REASONS = 2

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# The longest message the adviser reads; edges refuse longer input with a clear reply and
+# BOT_MAX_MESSAGE_CHARS may lower it (settings default to this, so the number is kept once).
+MAX_CHARS = 4000
+
 
 class Verdict(StrEnum):
     OK = "ok"
