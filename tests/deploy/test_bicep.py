@@ -202,6 +202,22 @@ def test_parameters_file_is_placeholders_not_secrets() -> None:
     assert not any("password" in name.lower() or "key" in name.lower() for name in values)
 
 
+def test_parameters_file_leaves_later_steps_empty() -> None:
+    # The first deployment (runbook step 2) comes before the DCCT ids (step 5) and the
+    # web part (step 6) exist; a placeholder left there would stop the bot at start.
+    values = {
+        name: v["value"] for name, v in json.loads(PARAMETERS.read_text())["parameters"].items()
+    }
+    later = ["dcctTeamId", "dcctChannelId", "dcctMailbox", "senderMailbox", "teamsAppCatalogId"]
+    later += ["webchatApiAudience", "webchatAllowedOrigins"]
+    assert {name: values[name] for name in later} == dict.fromkeys(later, "")
+    # image and registryName are placeholders on purpose: step 2 passes them on the command line.
+    placeholders = [
+        n for n, v in values.items() if "<" in str(v) and n not in ("image", "registryName")
+    ]
+    assert not placeholders, f"placeholders in main.parameters.json: {placeholders}"
+
+
 def test_checks_are_real(tmp_path: Path) -> None:
     # The bracket check and the parameter regex do find faults.
     broken = code_only("resource x 'a@1' = {\n  properties: {\n}\n")

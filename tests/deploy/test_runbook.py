@@ -9,6 +9,7 @@ from tests.conftest import ROOT
 
 RUNBOOK = ROOT / "deploy" / "README.md"
 ROW = re.compile(r"^\| `(?P<name>[A-Za-z_][A-Za-z0-9_]*)` \| (?P<default>[^|]*) \|", re.MULTILINE)
+SEPARATOR = re.compile(r"^\|(?: *:?-{3,}:? *\|)+\s*$")  # | --- | :---: |
 
 
 def settings_table() -> dict[str, str]:
@@ -45,3 +46,30 @@ def test_table_defaults_match_the_code() -> None:
         if table.get(name) != expected:
             wrong.append(f"{name}: runbook says {table.get(name)!r}, code says {expected!r}")
     assert not wrong, "defaults in deploy/README.md are out of date:\n" + "\n".join(wrong)
+
+
+def broken_tables(text: str) -> list[str]:
+    """Rows that Markdown shows as plain text: a run of `|` lines not opened by a header
+    and a `| --- |` line, e.g. the rows after a blank line inside a table."""
+    lines = text.splitlines()
+    broken = []
+    for i, line in enumerate(lines):
+        opens_run = line.startswith("|") and (i == 0 or not lines[i - 1].startswith("|"))
+        if opens_run and not (i + 1 < len(lines) and SEPARATOR.match(lines[i + 1])):
+            broken.append(f"line {i + 1}: {line[:60]}")
+    return broken
+
+
+def test_every_table_renders_as_one_table() -> None:
+    broken = broken_tables(RUNBOOK.read_text())
+    assert not broken, (
+        "deploy/README.md has table rows outside a table (a blank or other line inside "
+        "a table?):\n" + "\n".join(broken)
+    )
+
+
+def test_table_check_finds_a_split_table() -> None:
+    table = "| a | b |\n| --- | --- |\n| `X` | 1 |\n"
+    assert broken_tables("text\n\n" + table + "\ntext\n") == []
+    assert broken_tables(table + "\n| `Y` | 2 |\n") == ["line 5: | `Y` | 2 |"]
+    assert broken_tables(table + "some words\n| `Y` | 2 |\n") == ["line 5: | `Y` | 2 |"]
