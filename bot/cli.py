@@ -130,14 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     if not args.text:
         print("error: give the text to ask about, or --jsonl", file=sys.stderr)  # noqa: T201
         return 2
-    advice = adviser.advise(args.text)
     if args.json:
-        out = json.dumps(advice.to_json(), ensure_ascii=False, indent=2)
+        out = json.dumps(adviser.advise(args.text).to_json(), ensure_ascii=False, indent=2)
     else:
-        card = answer_card(advice, adviser.knowledge, state="")  # printed: nothing to press
-        out = render_card(card, style=Style.for_stream(sys.stdout))
+        out = answer_text(adviser, args.text, Style.for_stream(sys.stdout))
     print(out)  # noqa: T201
     return 0
+
+
+def answer_text(adviser: Adviser, text: str, style: Style) -> str:
+    """The answer as the terminal chat shows it: small talk as a friendly line, like every
+    channel does, not a "Not my area" card; anything else as its card (nothing to press)."""
+    advice = adviser.advise(text)
+    if advice.small_talk:
+        return advice.answer
+    return render_card(answer_card(advice, adviser.knowledge, state=""), style=style)
 
 
 def server_url(settings: Settings) -> str:

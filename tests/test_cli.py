@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from bot.cli import ask_jsonl, main, print_settings, server_url
+from bot.channels.text.render import Style
+from bot.cli import answer_text, ask_jsonl, main, print_settings, server_url
 from bot.conversation.labels import VERDICTS
 from bot.core import Adviser, Verdict
 from bot.settings import Settings
@@ -63,6 +64,17 @@ def test_ask_prints_the_answer_card_as_the_terminal_shows_it(adviser: Adviser) -
     assert wording in " ".join(done.stdout.split()), "the clause wording is shown"
     assert "[Ask my line manager]" in done.stdout
     assert "confidence" not in done.stdout
+
+
+def test_ask_answers_small_talk_with_a_friendly_line_not_a_verdict(adviser: Adviser) -> None:
+    for text in ("hi", "thanks!", "👍"):
+        shown = answer_text(adviser, text, Style())
+        assert shown == adviser.advise(text).answer
+        assert VERDICTS[Verdict.OUT_OF_SCOPE].badge not in shown
+        assert "Policy clauses" not in shown
+        assert "From the Social Media policy" not in shown
+    question = "Can I post about the Scottish Government's budget on my own account?"
+    assert answer_text(adviser, question, Style()).startswith("┃ ")
 
 
 def test_settings_columns_line_up_whatever_the_length_of_a_default() -> None:
