@@ -5,13 +5,18 @@ The learned judge gives probabilities; the rules here decide what to say with th
   did not see) *and* no risk signal fired;
 - a risk signal can raise a verdict (ok -> caution -> ask -> not_ok), never lower one;
 - in doubt between OK and not OK, the answer is "take care" or "ask first";
-- a message that is, word for word, one of the FAQ's own questions gets that entry.
+- a message that is, word for word, one of the FAQ's own questions gets that entry;
+- a message close to a case the DCCT ruled on gets that ruling (rulings.py), unless the
+  signals see something the ruling did not;
+- an answer citing a clause whose wording changed, not yet reviewed, says so (policy.py).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,15 @@ from bot.core.encoder import PINNED_SHA256, Encoder, default_model_dir
 from bot.core.explain import ClauseNote, compose, load_reasons, mentioned_clauses, shorten
 from bot.core.judge import Embedder, Judge, Judgement, load_artefact
 from bot.core.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
+from bot.core.policy import review_note, under_review
+from bot.core.rulings import (
+    MATCH,
+    MATCH_GENTLER,
+    Ruling,
+    RulingBook,
+    load_rulings,
+    ruling_clauses,
+)
 from bot.core.signals import Hit, Lexicon, Severity, load_lexicon, scan
 from bot.core.smalltalk import Kind, SmallTalk, entry_problems, load_smalltalk
 from bot.core.types import (
@@ -113,7 +127,11 @@ def _encoder(directory: Path) -> Encoder:
 
 
 class Adviser:
-    """Pure and thread-safe after construction: build once, call `advise` from anywhere."""
+    """Pure and thread-safe after construction: build once, call `advise` from anywhere.
+
+    The one thing that changes while it runs is the book of DCCT rulings, swapped whole
+    by `set_rulings` (an answer reads the book once, so it sees one book or the other).
+    """
 
     def __init__(
         self,
@@ -124,6 +142,7 @@ class Adviser:
         *,
         smalltalk: SmallTalk | None = None,
         max_chars: int = MAX_CHARS,
+        rulings: Sequence[Ruling] = (),
     ) -> None:
         self.knowledge = knowledge
         self.lexicon = lexicon
@@ -133,6 +152,10 @@ class Adviser:
         self.max_chars = max_chars
         self.thresholds = Thresholds.from_json(judge.artefact.meta.get("thresholds"))
         self._entries = {e.id: e for e in knowledge.entries}
+        self._under_review = under_review(knowledge.changes)
+        # The rulings exported into knowledge/rulings/; the database's are merged in later.
+        self.exported_rulings: tuple[Ruling, ...] = tuple(rulings)
+        self._book = RulingBook.build(rulings, judge.embedder)
 
     @classmethod
     def from_directory(
@@ -149,7 +172,9 @@ class Adviser:
         lexicon = load_lexicon(directory / "signals.toml", clause_ids)
         notes = load_reasons(directory / "reasons.toml", clause_ids)
         smalltalk = load_smalltalk(directory / "smalltalk.toml")
-        if problems := entry_problems(smalltalk, {e.id: e.verdict for e in knowledge.entries}):
+        rulings, problems = load_rulings(directory, clause_ids)
+        problems += entry_problems(smalltalk, {e.id: e.verdict for e in knowledge.entries})
+        if problems:
             raise KnowledgeError(problems)
         artefact = load_artefact(directory)
         if embedder is None:
@@ -161,9 +186,35 @@ class Adviser:
             notes,
             smalltalk=smalltalk,
             max_chars=max_chars,
+            rulings=rulings,
         )
 
+    # -- the rulings in force ----------------------------------------------------------
+
+    @property
+    def rulings(self) -> tuple[Ruling, ...]:
+        return self._book.rulings
+
+    def set_rulings(self, rulings: Sequence[Ruling]) -> None:
+        """Put these rulings in force (embedding only questions not seen before)."""
+        self._book = RulingBook.build(rulings, self.judge.embedder, self._book)
+
+    def fork(self) -> Adviser:
+        """The same adviser with a book of rulings of its own: one per app, so that
+        rulings one app takes in never reach another sharing the loaded knowledge."""
+        return copy.copy(self)
+
+    # -- advice --------------------------------------------------------------------------
+
     def advise(self, text: str) -> Advice:
+        advice = self._advise(text)
+        changed = [self._under_review[c] for c in advice.clauses if c in self._under_review]
+        if not changed:
+            return advice
+        newest = max(changed, key=lambda c: c.changed_on)
+        return replace(advice, notes=(*advice.notes, review_note(newest)))
+
+    def _advise(self, text: str) -> Advice:
         text = text[: self.max_chars]
         if not text.strip():
             return self._out_of_scope(1.0)
@@ -174,6 +225,9 @@ class Adviser:
         hits = scan(self.lexicon.signals, text)
         nearest = self.judge.nearest_questions(judgement.embedding, 24)
         top_id, _, top_score = nearest[0]
+        ruled = self._ruling(judgement, hits, top_score)
+        if ruled is not None:
+            return self._from_ruling(*ruled, judgement, hits, nearest)
         exact = self._entries[top_id] if top_score >= self.thresholds.faq_exact else None
         if exact is not None:
             verdict, raised = exact.verdict, False
@@ -256,6 +310,82 @@ class Adviser:
         )
 
     # -- the parts ---------------------------------------------------------------------
+
+    def _ruling(
+        self, judgement: Judgement, hits: list[Hit], faq_score: float
+    ) -> tuple[Ruling, float] | None:
+        """The ruling on a case like this one, if one applies (see rulings.py)."""
+        found = self._book.nearest(judgement.embedding)
+        if found is None:
+            return None
+        ruling, score = found
+        if score < MATCH or (faq_score >= self.thresholds.faq_exact and faq_score > score):
+            return None  # nothing close enough, or one of the FAQ's questions is closer
+        if score >= VERBATIM:
+            return ruling, score  # the very question ruled on: the ruling stands as made
+        strict = STRICTNESS[ruling.verdict]
+        floor = strictest([RAISES[h.signal.severity] for h in hits if h.signal.severity in RAISES])
+        if floor is not None and STRICTNESS[floor] > strict:
+            return None  # the message has something the ruled case did not
+        own, _ = decide(judgement.verdicts, hits, self.thresholds)
+        gentler = strict < STRICTNESS[own] if own in STRICTNESS else ruling.verdict is Verdict.OK
+        if gentler and score < MATCH_GENTLER:
+            return None
+        return ruling, score
+
+    def _from_ruling(
+        self,
+        ruling: Ruling,
+        score: float,
+        judgement: Judgement,
+        hits: list[Hit],
+        nearest: list[tuple[str, int, float]],
+    ) -> Advice:
+        """The ruling's verdict and clauses; its answer text, else the closest FAQ answer
+        with that verdict; and the words that raised its clauses, where signals found any."""
+        verdict = ruling.verdict
+        route = ruling.route if verdict is Verdict.ASK else Route.NONE
+        if verdict is Verdict.ASK and route is Route.NONE:
+            route = self._route(verdict, hits, judgement, None)
+        reasons = [r for r in self._reasons(verdict, hits, judgement) if r.clause in ruling.clauses]
+        entry = None if ruling.answer else self._answer_entry(verdict, nearest)
+        explanations = [
+            h.signal.explanation
+            for h in hits
+            if h.signal.severity is Severity.MANIPULATION
+            or (verdict is not Verdict.OK and h.signal.severity is Severity.CONTEXT)
+        ]
+        listed = ruling_clauses(verdict, route, ruling.clauses)
+        said: tuple[str, tuple[str, ...]] | None = None
+        if ruling.answer:
+            said = (ruling.answer, ruling.clauses)
+        elif entry is not None:
+            said = (entry.answer, entry.clauses)
+        answer = compose(
+            verdict, reasons, said, explanations, route.value, listed, self.notes
+        )
+        clauses = ruling_clauses(
+            verdict,
+            route,
+            [
+                *listed,
+                *(c for c in mentioned_clauses(answer) if c in self.knowledge.clauses),
+            ],
+        )
+        return Advice(
+            verdict=verdict,
+            clauses=clauses,
+            entry=entry.id if entry else None,
+            confidence=score,
+            route=route,
+            answer=answer,
+            policy_version=self.knowledge.policy_version,
+            band=Band.HIGH,
+            signals=tuple(h.signal.name for h in hits),
+            reasons=tuple(reasons),
+            notes=(ruling.note(),),
+            ruling=ruling.id,
+        )
 
     @staticmethod
     def _band(confidence: float) -> Band:

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from bot.core.policy import load_changes
 from bot.core.types import Clause, Entry, Knowledge, Route, Verdict
 
 CLAUSE_LINE = re.compile(r"^- \*\*(?P<id>[A-Z]\d{1,2})\*\* (?P<text>.+)$")
@@ -232,6 +233,8 @@ def load_knowledge(directory: Path | str | None = None) -> Knowledge:
                 continue
             seen[entry.id] = path.name
             entries.append(entry)
+    changes, change_problems = load_changes(directory, set(clauses))
+    problems += change_problems
     if problems:
         raise KnowledgeError(problems)
     return Knowledge(
@@ -240,6 +243,7 @@ def load_knowledge(directory: Path | str | None = None) -> Knowledge:
         policy_version=version.digest,
         policy_title=version.title,
         policy_label=version.label,
+        changes=changes,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -57,12 +58,28 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class PolicyChange:
+    """A change of the policy's wording (knowledge/policy/changes.toml): until it is
+    reviewed, answers citing its clauses say so."""
+
+    version: str  # the policy version the change produced, "sha256:…"
+    changed_on: date
+    clauses: tuple[str, ...]  # the clauses whose wording changed
+    reviewed_on: date | None = None
+
+    @property
+    def under_review(self) -> bool:
+        return self.reviewed_on is None
+
+
+@dataclass(frozen=True)
 class Knowledge:
     clauses: dict[str, Clause]
     entries: tuple[Entry, ...]
     policy_version: str  # "sha256:…": in data and logs, never shown to staff
     policy_title: str
     policy_label: str = ""  # the edition in plain words, for the foot of an answer
+    changes: tuple[PolicyChange, ...] = ()
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -116,6 +133,10 @@ class Advice:
     reasons: tuple[Reason, ...] = field(default=())
     # "greeting", "thanks", …: a friendly word, not advice (the verdict stays out_of_scope).
     small_talk: str | None = None
+    # Plain sentences every edge shows with the answer: a DCCT ruling it came from, a
+    # policy change under review.
+    notes: tuple[str, ...] = field(default=())
+    ruling: str | None = None  # the DCCT ruling the answer came from, if any
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -133,6 +154,8 @@ class Advice:
             "signals": list(self.signals),
             "reasons": [r.to_json() for r in self.reasons],
             "small_talk": self.small_talk,
+            "notes": list(self.notes),
+            "ruling": self.ruling,
             "policy_version": self.policy_version,
         }
 
@@ -156,4 +179,6 @@ class Advice:
             signals=tuple(str(s) for s in raw["signals"]),
             reasons=tuple(Reason.from_json(r) for r in raw["reasons"]),
             small_talk=None if raw.get("small_talk") is None else str(raw["small_talk"]),
+            notes=tuple(str(n) for n in raw.get("notes", ())),
+            ruling=None if raw.get("ruling") is None else str(raw["ruling"]),
         )
