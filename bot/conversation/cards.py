@@ -88,6 +88,16 @@ def answer_card(
     if advice.reasons:
         body.append(_reasons(advice))
     body += [text(plain(p)) for p in paragraphs[1:]]
+    if advice.notes:  # a DCCT ruling it came from; a policy change under review
+        body.append(
+            {
+                "type": "Container",
+                "style": "accent",
+                "spacing": "Medium",
+                "items": [text(plain(note), size="Small") for note in advice.notes],
+                "id": "notes",
+            }
+        )
     if advice.clauses:
         body.append(_clauses(advice, knowledge))
     if advice.alternatives:
@@ -251,7 +261,8 @@ def privacy_text(days: int) -> str:
         "Privacy: your question is used to answer you and is not stored. If you escalate, "
         "the text you approve is kept with the request and deleted "
         f"{days} days after it closes. Feedback stores the answer id, not your question, "
-        "unless you tick the box to include it."
+        "unless you tick the box to include it. Only if you tick the box when you escalate "
+        "may the DCCT add an anonymised version of your question to the adviser."
     )
 
 

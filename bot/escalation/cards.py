@@ -43,6 +43,11 @@ def status_words(ticket: Ticket) -> str:
 
 
 MAX_ANSWER = 2000
+LEARN_CONSENT = "The DCCT may use an anonymised version of my question to improve the adviser"
+LEARN_AGREED = (
+    "The asker agreed that the DCCT may use an anonymised version of this question to "
+    "improve the adviser."
+)
 
 
 def when(moment: datetime | None) -> str:
@@ -101,6 +106,15 @@ def preview_card(
             "valueOn": "true",
             "valueOff": "false",
         },
+        {
+            "type": "Input.Toggle",
+            "id": "learn",
+            "title": LEARN_CONSENT,
+            "value": "false",
+            "valueOn": "true",
+            "valueOff": "false",
+            "spacing": "Small",
+        },
     ]
     data = {"route": route.value, "offer": offer}
     actions = [
@@ -143,9 +157,11 @@ def request_card(
         body.append(text("Not answered in time, so this went to the DCCT. No action needed.",
                          color="accent"))  # fmt: skip
         return card(body)
+    if ticket.learn_consent:
+        body.append(text(LEARN_AGREED, size="Small", isSubtle=True))
     if ticket.status not in OPEN_STATUSES:
         body.append(_outcome_block(ticket))
-        return card(body)
+        return card(body, _learn_actions(ticket, signer))
     if superseded:
         body.append(text("⏰ A reminder with this request was sent below: answer it there.",
                          color="accent"))  # fmt: skip
@@ -166,6 +182,18 @@ def request_card(
     more.append(submit("Close", {"action": "escalation.close", **base}))
     body.append({"type": "ActionSet", "actions": more})
     return card(body, actions)
+
+
+def may_learn(ticket: Ticket) -> bool:
+    """A ruling can come from a DCCT request that was answered, with the asker's consent."""
+    return ticket.learn_consent and ticket.status is Status.ANSWERED and ticket.route == "dcct"
+
+
+def _learn_actions(ticket: Ticket, signer: CardSigner) -> list[dict[str, Any]]:
+    if not may_learn(ticket):
+        return []
+    data = {"action": "ruling.add", "ticket": ticket.id, "sig": signer.sign(ticket.id, "learn")}
+    return [submit("Add to the adviser", data)]
 
 
 def _rerouted_note(ticket: Ticket) -> str:
@@ -210,7 +238,10 @@ def answer_card(ticket: Ticket, signer: CardSigner) -> dict[str, Any]:
     return card(body, [submit("Send follow-up", data)])
 
 
-def my_requests_card(tickets: list[Ticket], signer: CardSigner) -> dict[str, Any]:
+def my_requests_card(
+    tickets: list[Ticket], signer: CardSigner, policy_version: str = ""
+) -> dict[str, Any]:
+    """The asker's requests; an answer given under an older policy version says so."""
     if not tickets:
         return card([text("You have no requests to your line manager or the DCCT.")])
     body: list[dict[str, Any]] = [text("Your requests", weight="Bolder", size="Medium")]
@@ -225,6 +256,11 @@ def my_requests_card(tickets: list[Ticket], signer: CardSigner) -> dict[str, Any
         if ticket.status is Status.ANSWERED:
             # Here too, not only in the message: a web chat page may be closed by then.
             items.append(_outcome_block(ticket))
+            if policy_version and ticket.policy_version != policy_version:
+                items.append(text(
+                    "Answered under an older version of the policy (its text has changed "
+                    "since). Ask again if you want advice under the current policy.",
+                    size="Small", color="warning"))  # fmt: skip
         if ticket.status in OPEN_STATUSES:
             data = {"action": "escalation.withdraw", "ticket": ticket.id,
                     "sig": signer.sign(ticket.id, "asker")}  # fmt: skip

@@ -90,9 +90,12 @@ def confirmed(
     now: datetime,
     *,
     edited: bool = False,
+    learn_consent: bool = False,
 ) -> Change:
     """The asker pressed Send request (id 0 until the store writes it). `advice` is about
-    the question as first asked; `edited`: the asker changed it before sending."""
+    the question as first asked; `edited`: the asker changed it before sending;
+    `learn_consent`: they also agreed that the DCCT may use an anonymised version to
+    improve the adviser."""
     ticket = Ticket(
         id=0,
         created_at=now,
@@ -110,6 +113,7 @@ def confirmed(
         policy_version=advice.policy_version,
         edited=edited,
         offer_id=offer_id,
+        learn_consent=learn_consent,
     )
     return Change(ticket, (DeliverRequest("0"),))
 

@@ -97,8 +97,10 @@ class EscalationService:
         wake: Callable[[], None],
         *,
         max_chars: int,
+        policy_version: str = "",
     ) -> None:
         self.store = store
+        self.policy_version = policy_version  # the adviser's: older answers say so
         self.signer = signer
         self.clock = clock
         self.dcct = dcct
@@ -164,7 +166,14 @@ class EscalationService:
         edited = " ".join(question.split()) != " ".join(offer.question.split())
         ticket = await self.store.create(
             lifecycle.confirmed(
-                asker, route, question, offer, offer.id[:40], self.clock.now(), edited=edited
+                asker,
+                route,
+                question,
+                offer,
+                offer.id[:40],
+                self.clock.now(),
+                edited=edited,
+                learn_consent=str(data.get("learn", "")).lower() == "true",
             )
         )
         log.info(
@@ -185,7 +194,7 @@ class EscalationService:
 
     async def my_requests(self, asker: Person) -> Reply:
         tickets = await self.store.for_asker(asker.user_id)
-        return Reply(card=cards.my_requests_card(tickets, self.signer))
+        return Reply(card=cards.my_requests_card(tickets, self.signer, self.policy_version))
 
     async def handle(self, actor: Person, data: Mapping[str, Any]) -> Reply:
         action = data.get("action")
@@ -325,6 +334,6 @@ class EscalationService:
         self.wake()
         tickets = await self.store.for_asker(actor.user_id)
         return Reply(
-            replace=cards.my_requests_card(tickets, self.signer),
+            replace=cards.my_requests_card(tickets, self.signer, self.policy_version),
             text=f"Request #{ticket.id} is withdrawn.",
         )

@@ -91,6 +91,9 @@ class Ticket:
     # clauses are about the question as first asked).
     edited: bool = False
     offer_id: str = ""  # the preview card it came from: a double click makes one ticket
+    # The asker agreed that the DCCT may use an anonymised version of the question to
+    # improve the adviser (off unless they tick it): only then can it become a ruling.
+    learn_consent: bool = False
 
     def expert_card(self) -> CardAddress | None:
         """The expert's request card, if one was posted."""
