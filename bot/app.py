@@ -20,6 +20,7 @@ from bot.core import Adviser
 from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
 from bot.http import SharedSession
+from bot.rulings.setup import RulingsParts, setup_rulings
 from bot.settings import Settings
 from bot.store.connect import database_from_settings
 from bot.store.database import Database
@@ -39,6 +40,7 @@ PURGES_KEY = web.AppKey("purges", dict[str, Purge])
 ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
 HTTP_KEY = web.AppKey("http", SharedSession)
 SIGNER_KEY = web.AppKey("signer", CardSigner)
+RULINGS_KEY = web.AppKey("rulings", RulingsParts)
 RETENTION_EVERY_SECONDS = 3600.0
 
 
@@ -80,6 +82,9 @@ async def create_app(
                 max_chars=settings.bot.max_message_chars,
             )
         )
+    # This app's own book of DCCT rulings: what it takes in never reaches another app
+    # that shares the loaded knowledge (tests run many apps on one adviser).
+    adviser = adviser.fork()
     clock = clock or SystemClock()
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS_KEY] = settings
@@ -133,9 +138,14 @@ async def create_app(
             clock=clock,
             purges=purges,
             directory=directory,
+            policy_version=adviser.knowledge.policy_version,
         )
         app[ESCALATION_KEY] = parts
         escalations = parts.service
+        # Rulings come from answered requests: only with escalation's tickets.
+        app[RULINGS_KEY] = setup_rulings(
+            settings, adviser, database=database, escalation=parts, clock=clock, purges=purges
+        )
     setup_bot(
         app,
         settings,
@@ -148,7 +158,10 @@ async def create_app(
         tokens=tokens,
         connector=connector,
         signer=signer,
+        rulings=app[RULINGS_KEY].desk if RULINGS_KEY in app else None,
     )
+    if RULINGS_KEY in app:
+        app.cleanup_ctx.append(app[RULINGS_KEY].lifecycle)
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     if settings.webchat.directline_secret:

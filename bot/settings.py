@@ -279,6 +279,11 @@ class EscalationSettings:
         "(the asker is told; retention then deletes it)",
         5,
     )
+    rulings_refresh_seconds: float = setting(
+        "RULINGS_REFRESH_SECONDS",
+        "how often each replica takes in newly approved DCCT rulings (1-60 seconds)",
+        30.0,
+    )
     card_signing_key: str = setting(
         "CARD_SIGNING_KEY",
         "secret (32+ characters) that signs escalation card buttons; random in local mode",
@@ -459,6 +464,8 @@ class Settings:
             problems.append(
                 "ESCALATION_REMINDER_HOURS: must be above 0 and at most ESCALATION_DEADLINE_HOURS"
             )
+        if not 1 <= escalation.rulings_refresh_seconds <= 60:
+            problems.append("RULINGS_REFRESH_SECONDS: must be between 1 and 60")
         client, secret, tenant_id = self.graph_credentials
         if self.graph.client_id and not tenant_id:
             problems.append("GRAPH_TENANT_ID: required when GRAPH_CLIENT_ID is set")

@@ -21,6 +21,7 @@ from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
 from bot.conversation.labels import STALE_BUTTON
 from bot.conversation.signing import CardSigner
+from bot.conversation.rulings_port import Rulings
 from bot.conversation.types import Person, Reply
 from bot.core import Advice, Adviser
 from bot.store.feedback import Feedback, FeedbackStore
@@ -36,6 +37,8 @@ COMMANDS = {
     "my request": "requests",
     "requests": "requests",
     "privacy": "privacy",
+    "rulings": "rulings",
+    "proposals": "rulings",
 }
 _COMMAND_PUNCT = re.compile(r"[^\w ]+")
 ANSWER = "answer"  # what an answer card's sealed state is for (see CardSigner.seal)
@@ -62,8 +65,10 @@ class Dialogue:
         signer: CardSigner,
         max_chars: int,
         retention_days: int,
+        rulings: Rulings | None = None,
     ) -> None:
         self.adviser = adviser
+        self.rulings = rulings  # the DCCT's desk; None where there is no escalation
         self.feedback = feedback
         self.escalations = escalations
         self.clock = clock
@@ -103,6 +108,8 @@ class Dialogue:
             return [Reply(text=cards.privacy_text(self.retention_days))]
         if command == "requests":
             return [await self.escalations.my_requests(person)]
+        if command == "rulings" and self.rulings is not None:
+            return [await self.rulings.overview(person)]
         return [await self._answer(text)]
 
     async def _answer(self, question: str) -> Reply:
@@ -167,6 +174,8 @@ class Dialogue:
                 return [offer]
         elif isinstance(action, str) and action.startswith("escalation."):
             return [await self.escalations.handle(person, data)]
+        if isinstance(action, str) and action.startswith("ruling.") and self.rulings is not None:
+            return [await self.rulings.handle(person, data)]
         log.warning("action.unknown", extra=logs.fields(action=str(action)[:40]))
         return [Reply(text=STALE_BUTTON)]
 

@@ -68,6 +68,8 @@ class EscalationParts:
     # The Graph session and the worker; append to cleanup_ctx after the Bot Connector
     # session exists, so the worker starts after it and stops before it.
     lifecycle: Callable[[web.Application], AsyncIterator[None]]
+    signer: CardSigner  # request cards' buttons, also those the rulings desk acts on
+    dcct: TeamMembers  # who may answer for the DCCT (and decide on rulings)
 
 
 def graph_tokens(settings: Settings) -> MsalGraphTokens | None:
@@ -94,11 +96,13 @@ def setup_escalation(
     clock: Clock,
     purges: dict[str, Purge],
     directory: Directory | None = None,
+    policy_version: str = "",
 ) -> EscalationParts:
     """Build the parts now; the worker starts with `lifecycle`, Graph calls use `http`.
 
     `directory` replaces Graph (tests); otherwise Graph is used when credentials exist,
     and with none (local mode) the asker's own chat stands in for the expert.
+    `policy_version` is the adviser's: 'my requests' flags answers given under an older one.
     """
     escalation = settings.escalation
     store = TicketStore(database)
@@ -143,13 +147,15 @@ def setup_escalation(
         lease_seconds=settings.store.outbox_lease_seconds,
         poll_seconds=settings.store.outbox_poll_seconds,
     )
+    dcct_members = TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id)
     service = EscalationService(
         store,
         signer,
         clock,
-        TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id),
+        dcct_members,
         worker.wake,
         max_chars=settings.bot.max_message_chars,
+        policy_version=policy_version,
     )
     purges["tickets"] = store.purge_closed_before
 
@@ -166,4 +172,4 @@ def setup_escalation(
             # when the lease runs out.
             log.warning("escalation.worker_stop_timeout")
 
-    return EscalationParts(service, worker, store, running)
+    return EscalationParts(service, worker, store, running, signer, dcct_members)

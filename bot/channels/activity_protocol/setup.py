@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
 from bot.conversation.signing import CardSigner
+from bot.conversation.rulings_port import Rulings
 from bot.core import Adviser
 from bot.http import SharedSession
 from bot.settings import BotSdk, Settings
@@ -77,6 +78,7 @@ def setup_bot(
     tokens: BotTokens,
     connector: ConnectorHolder,
     signer: CardSigner,
+    rulings: Rulings | None = None,
 ) -> Dialogue:
     dialogue = Dialogue(
         adviser,
@@ -86,6 +88,7 @@ def setup_bot(
         signer=signer,
         max_chars=settings.bot.max_message_chars,
         retention_days=settings.store.retention_days,
+        rulings=rulings,
     )
     outbound = ConnectorOutbound(connector)
     turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
