@@ -1,17 +1,22 @@
-"""`python -m bot knowledge …`: check, train, evaluate, curve, split.
+"""`python -m bot knowledge …`: check, train, evaluate, curve, split, export, diff, reviewed.
 
 The tools a policy officer uses on knowledge/: validate every file (naming the file,
 entry and field of each problem), retrain the judge after editing the examples, measure
-it on the held-out split, and see how the score grows with the corpus.
+it on the held-out split, see how the score grows with the corpus, export the DCCT's
+rulings from the database, and see what a change of the policy's wording touches.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import hashlib
 import json
+import tempfile
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -22,9 +27,12 @@ from bot.core.examples import FIELDS, example_files, load_examples
 from bot.core.explain import load_reasons
 from bot.core.judge import load_artefact
 from bot.core.knowledge import KnowledgeError, coverage, load_knowledge
+from bot.core.policy import CHANGES_FILE, load_changes, render_changes, review_note
+from bot.core.rulings import load_rulings, merge_rulings
 from bot.core.signals import load_lexicon
 from bot.core.smalltalk import entry_problems, load_smalltalk, misread_examples
 from bot.core.training import TrainConfig, check_fresh, learning_curve, train
+from bot.core.types import PolicyChange
 
 HELDOUT_PERCENT = 22  # share of families held out, by a hash of the family's name
 
@@ -52,6 +60,30 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     commands.add_parser(
         "agreement", help="how often the two blind labellings (labelling/first, second) agree"
     )
+    export = commands.add_parser(
+        "export", help="write the DCCT's rulings in force into rulings/rulings.jsonl"
+    )
+    export.add_argument(
+        "--database", type=Path, help="the bot's SQLite file (default: BOT_DATABASE_PATH)"
+    )
+    diff = commands.add_parser(
+        "diff", help="clauses whose wording changed between OLD and NEW, and what cites them"
+    )
+    diff.add_argument("old", help="a knowledge folder, or a git revision (e.g. v1.4.0, HEAD~1)")
+    diff.add_argument("new", nargs="?", help="the same (default: the knowledge folder in use)")
+    diff.add_argument(
+        "--record", action="store_true",
+        help="note the change in NEW's policy/changes.toml, for review (NEW must be a folder)",
+    )  # fmt: skip
+    diff.add_argument("--date", type=date.fromisoformat, help="the change's date (default today)")
+    diff.add_argument(
+        "--database", type=Path, help="also list its rulings (default: BOT_DATABASE_PATH)"
+    )
+    reviewed = commands.add_parser(
+        "reviewed", help="record that what cites a policy change has been reviewed"
+    )
+    reviewed.add_argument("version", help="the policy version of the change, sha256:…")
+    reviewed.add_argument("--date", type=date.fromisoformat, help="default today")
 
 
 def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
@@ -74,7 +106,19 @@ def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
         return 0
     if command == "train":
         return train_judge(directory, args.cache, out)
+    if command == "export":
+        return export_rulings(directory, args.database or _database(), out)
+    if command == "diff":
+        return diff_knowledge(directory, args, out)
+    if command == "reviewed":
+        return mark_reviewed(directory, args.version, args.date or date.today(), out)
     return evaluate(directory, args.split, args.show_misses, out)
+
+
+def _database() -> Path:
+    from bot.settings import Settings
+
+    return Settings.from_env().database_path
 
 
 def check(directory: Path, out: TextIO) -> int:
@@ -96,6 +140,8 @@ def check(directory: Path, out: TextIO) -> int:
             problems += exc.problems
     examples, example_problems = load_examples(directory, clause_ids)
     problems += example_problems
+    rulings, ruling_problems = load_rulings(directory, clause_ids)
+    problems += ruling_problems
     try:
         smalltalk = load_smalltalk(directory / "smalltalk.toml")
         problems += entry_problems(smalltalk, {e.id: e.verdict for e in knowledge.entries})
@@ -116,9 +162,16 @@ def check(directory: Path, out: TextIO) -> int:
     out.write(
         f"knowledge OK: {len(knowledge.entries)} FAQ entries, {len(knowledge.clauses)} clauses, "
         f"{len(examples)} examples in {len(families)} families (train {splits['train']}, "
-        f"held out {splits['heldout']}), judge trained on these files, policy "
-        f"{knowledge.policy_version}\n"
+        f"held out {splits['heldout']}), {len(rulings)} DCCT rulings, judge trained on these "
+        f"files, policy {knowledge.policy_version}\n"
     )
+    for change in knowledge.changes:
+        if change.under_review:
+            out.write(
+                f"under review: the change of {', '.join(change.clauses)} on "
+                f"{change.changed_on} ({change.version}); answers citing them say: "
+                f"{review_note(change)}\n"
+            )
     if cover.uncovered:
         out.write("clauses with no FAQ entry: " + ", ".join(cover.uncovered) + "\n")
         return 1
@@ -255,4 +308,106 @@ def evaluate(directory: Path, split: str, show_misses: bool, out: TextIO) -> int
                 f"{answer.verdict.value} {list(answer.clauses)} | {example.text[:120]}\n"
             )
     out.write(f"{split}: {result.line()}\n")
+    return 0
+
+
+def export_rulings(directory: Path, database: Path, out: TextIO) -> int:
+    """The rulings in force, from the database and the file, written back to the file."""
+    from bot.rulings.export import stored_rulings, write_rulings
+
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as exc:
+        _report(exc.problems, out)
+        return 1
+    exported, problems = load_rulings(directory, set(knowledge.clauses))
+    if problems:  # never overwrite a file someone is editing with what we failed to read
+        _report(problems, out)
+        return 1
+    if not database.is_file():
+        out.write(f"error: no database at {database} (give --database or BOT_DATABASE_PATH)\n")
+        return 1
+    rulings = asyncio.run(stored_rulings(database, tuple(exported)))
+    path = write_rulings(directory, rulings)
+    kept = {r.id for r in rulings}
+    dropped = sorted(r.id for r in exported if r.id not in kept)
+    out.write(
+        f"exported {len(rulings)} ruling(s) to {path}"
+        + (f"; removed (rejected or withdrawn): {', '.join(dropped)}" if dropped else "")
+        + "\nnext: python -m bot knowledge check, then review and commit the file\n"
+    )
+    return 0
+
+
+def diff_knowledge(directory: Path, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.knowledge_diff import DiffError, materialise, read_snapshot, report
+    from bot.rulings.export import stored_rulings
+
+    with tempfile.TemporaryDirectory(prefix="knowledge-diff-") as scratch:
+        try:
+            old_dir = materialise(args.old, directory, Path(scratch))
+            new_dir = materialise(args.new, directory, Path(scratch)) if args.new else directory
+            old = read_snapshot(old_dir, args.old)
+            new = read_snapshot(new_dir, args.new or str(directory))
+        except DiffError as exc:
+            out.write(f"error: {exc}\n")
+            return 2
+        database = args.database or _database()
+        stored = asyncio.run(stored_rulings(database)) if database.is_file() else []
+        # An exported ruling is listed once, from the file; the database adds the others.
+        stored = merge_rulings([], stored, [k.split(" ")[0] for k in new.rulings])
+        diff = report(old, new, out, stored)
+        if not args.record or not diff.changed:
+            if diff.changed:
+                out.write("\nto note this change for review: add --record\n")
+            return 0
+        if args.new and not (Path(args.new) / "clauses.md").is_file():
+            out.write("error: --record writes into NEW, which must be a knowledge folder\n")
+            return 2
+        return _record(new_dir, new.policy_version, diff.changed, args.date or date.today(), out)
+
+
+def _record(directory: Path, version: str, clauses: tuple[str, ...], day: date, out: TextIO) -> int:
+    knowledge_clauses = set(read_clause_ids(directory))
+    changes, problems = load_changes(directory, knowledge_clauses)
+    if problems:
+        _report(problems, out)
+        return 1
+    earlier = next((c for c in changes if c.version == version), None)
+    merged = tuple(dict.fromkeys((*(earlier.clauses if earlier else ()), *clauses)))
+    change = PolicyChange(version, earlier.changed_on if earlier else day, merged, None)
+    kept = [c for c in changes if c.version != version]
+    path = directory / CHANGES_FILE
+    path.write_text(render_changes([*kept, change]), encoding="utf-8")
+    out.write(
+        f"recorded in {path}: {version} changed {', '.join(merged)}; until "
+        f"`python -m bot knowledge reviewed {version}`, answers citing them say: "
+        f"{review_note(change)}\n"
+    )
+    return 0
+
+
+def read_clause_ids(directory: Path) -> list[str]:
+    from bot.core.knowledge import parse_clauses
+
+    register = directory / "clauses.md"
+    clauses, _ = parse_clauses(register.read_text(encoding="utf-8"), str(register))
+    return list(clauses)
+
+
+def mark_reviewed(directory: Path, version: str, day: date, out: TextIO) -> int:
+    changes, problems = load_changes(directory, set(read_clause_ids(directory)))
+    if problems:
+        _report(problems, out)
+        return 1
+    matching = [c for c in changes if c.version == version]
+    if not matching:
+        known = ", ".join(c.version for c in changes) or "none"
+        out.write(f"error: no change {version} in {directory / CHANGES_FILE} (recorded: {known})\n")
+        return 1
+    updated = [
+        dataclasses.replace(c, reviewed_on=day) if c.version == version else c for c in changes
+    ]
+    (directory / CHANGES_FILE).write_text(render_changes(updated), encoding="utf-8")
+    out.write(f"{version} reviewed on {day}: answers citing its clauses no longer carry the note\n")
     return 0
