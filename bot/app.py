@@ -50,6 +50,7 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok",
         "knowledge_entries": len(adviser.knowledge.entries),
         "policy_version": adviser.knowledge.policy_version,
+        "rulings": len(adviser.rulings),  # DCCT rulings in force on this replica
     }
     if ESCALATION_KEY in request.app:
         # For the operator: rows waiting to be sent, and rows that gave up (see the runbook).
