@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date
 from typing import Any
 
 from bot import logs
@@ -23,10 +22,9 @@ from bot.core.types import Knowledge, Route, Verdict
 from bot.escalation.cards import may_learn
 from bot.escalation.service import MEMBERSHIP_UNKNOWN, MembershipCheck
 from bot.conversation.signing import CardSigner
-from bot.escalation.tickets import TicketStore
-from bot.escalation.working_hours import LONDON
+from bot.escalation.tickets import Ticket, TicketStore
 from bot.rulings import cards
-from bot.store.proposals import LIVE, Proposal, ProposalStatus, ProposalStore
+from bot.store.proposals import LIVE, Proposal, ProposalStatus, ProposalStore, london_day
 
 log = logging.getLogger("bot.rulings")
 
@@ -49,10 +47,6 @@ class LocalStandInDcct:
 
     async def is_member(self, person: Person) -> bool:
         return bool(person.aad_object_id)
-
-
-def london_day(moment: Any) -> date:
-    return moment.astimezone(LONDON).date()  # type: ignore[no-any-return]
 
 
 class RulingsDesk:
@@ -112,36 +106,46 @@ class RulingsDesk:
 
     # --- from a request to a proposal -----------------------------------------------
 
-    async def _ticket(self, data: Mapping[str, Any]) -> tuple[Any, Reply | None]:
+    async def _ticket(self, data: Mapping[str, Any]) -> Ticket | Reply:
+        """The request a form button is about, or why it cannot be acted on."""
         ticket_id = data.get("ticket")
         if not isinstance(ticket_id, int) or not self.signer.verify(
             ticket_id, "learn", data.get("sig")
         ):
             log.warning("rulings.bad_signature", extra=logs.fields(action=str(data["action"])))
-            return None, Reply(text=STALE_BUTTON)
+            return Reply(text=STALE_BUTTON)
         ticket = await self.tickets.get(ticket_id)
         if ticket is None or not ticket.question:
-            return None, Reply(text=GONE)
+            return Reply(text=GONE)
         if not may_learn(ticket):  # no consent, or not answered (a forged or old button)
-            return None, Reply(text=STALE_BUTTON)
-        return ticket, None
+            return Reply(text=STALE_BUTTON)
+        return ticket
+
+    async def _already(self, ticket: Ticket) -> Reply | None:
+        live = await self.proposals.live_for_ticket(ticket.id)
+        if live is None:
+            return None
+        return Reply(
+            card=cards.proposal_card(live, self.signer),
+            text=f"This request was already proposed as a ruling (proposal #{live.id}).",
+        )
 
     async def _add(self, person: Person, data: Mapping[str, Any]) -> Reply:
-        ticket, problem = await self._ticket(data)
-        if problem is not None:
-            return problem
-        live = await self.proposals.live_for_ticket(ticket.id)
-        if live is not None:
-            return Reply(
-                card=cards.proposal_card(live, self.signer),
-                text=f"This request was already proposed as a ruling (proposal #{live.id}).",
-            )
+        ticket = await self._ticket(data)
+        if isinstance(ticket, Reply):
+            return ticket
+        already = await self._already(ticket)
+        if already is not None:
+            return already
         return Reply(card=cards.form_card(ticket, self.knowledge, self.signer, self.max_chars))
 
     async def _propose(self, person: Person, data: Mapping[str, Any]) -> Reply:
-        ticket, problem = await self._ticket(data)
-        if problem is not None:
-            return problem
+        ticket = await self._ticket(data)
+        if isinstance(ticket, Reply):
+            return ticket
+        already = await self._already(ticket)  # a second form, or a double click
+        if already is not None:
+            return already
         proposal, problems = self._read_form(person, ticket.id, data)
         if proposal is None:
             return Reply(text="Nothing was proposed: " + " ".join(problems))
@@ -150,13 +154,7 @@ class RulingsDesk:
             "rulings.proposed",
             extra=logs.fields(proposal=stored.id, ticket=ticket.id, verdict=stored.verdict.value),
         )
-        note = None
-        if (
-            stored.proposed_at != proposal.proposed_at
-            or stored.proposer_aad != proposal.proposer_aad
-        ):
-            note = f"This request was already proposed as a ruling (proposal #{stored.id})."
-        return Reply(replace=cards.proposal_card(stored, self.signer), text=note)
+        return Reply(replace=cards.proposal_card(stored, self.signer))
 
     def _read_form(
         self, person: Person, ticket_id: int, data: Mapping[str, Any]
@@ -219,46 +217,37 @@ class RulingsDesk:
 
     # --- the second pair of eyes ----------------------------------------------------
 
-    async def _proposal(self, data: Mapping[str, Any]) -> tuple[Any, Reply | None]:
+    async def _proposal(self, data: Mapping[str, Any]) -> Proposal | Reply:
         proposal_id = data.get("proposal")
         if not isinstance(proposal_id, int) or not self.signer.verify(
             proposal_id, "proposal", data.get("sig")
         ):
             log.warning("rulings.bad_signature", extra=logs.fields(action=str(data["action"])))
-            return None, Reply(text=STALE_BUTTON)
-        proposal = await self.proposals.get(proposal_id)
-        if proposal is None:
-            return None, Reply(text=STALE_BUTTON)
-        return proposal, None
+            return Reply(text=STALE_BUTTON)
+        return await self.proposals.get(proposal_id) or Reply(text=STALE_BUTTON)
 
     async def _approve(self, person: Person, data: Mapping[str, Any]) -> Reply:
-        proposal, problem = await self._proposal(data)
-        if problem is not None:
-            return problem
-        if proposal.status is ProposalStatus.PENDING and person.aad_object_id == (
-            proposal.proposer_aad
-        ):
-            return Reply(text=OWN_PROPOSAL)
-        return await self._decide(
-            person, proposal, ProposalStatus.APPROVED, (ProposalStatus.PENDING,)
-        )
+        return await self._second_look(person, data, ProposalStatus.APPROVED)
 
     async def _reject(self, person: Person, data: Mapping[str, Any]) -> Reply:
-        proposal, problem = await self._proposal(data)
-        if problem is not None:
-            return problem
-        if proposal.status is ProposalStatus.PENDING and person.aad_object_id == (
-            proposal.proposer_aad
-        ):
+        return await self._second_look(person, data, ProposalStatus.REJECTED)
+
+    async def _second_look(
+        self, person: Person, data: Mapping[str, Any], status: ProposalStatus
+    ) -> Reply:
+        """Approve or reject: four eyes, so never the proposer's own."""
+        proposal = await self._proposal(data)
+        if isinstance(proposal, Reply):
+            return proposal
+        pending = proposal.status is ProposalStatus.PENDING
+        if pending and person.aad_object_id == proposal.proposer_aad:
             return Reply(text=OWN_PROPOSAL)
-        return await self._decide(
-            person, proposal, ProposalStatus.REJECTED, (ProposalStatus.PENDING,)
-        )
+        return await self._decide(person, proposal, status, (ProposalStatus.PENDING,))
 
     async def _withdraw(self, person: Person, data: Mapping[str, Any]) -> Reply:
-        proposal, problem = await self._proposal(data)
-        if problem is not None:
-            return problem
+        proposal = await self._proposal(data)
+        if isinstance(proposal, Reply):
+            return proposal
         return await self._decide(person, proposal, ProposalStatus.WITHDRAWN, LIVE)
 
     async def _decide(

@@ -14,8 +14,7 @@ import logging
 from bot import logs
 from bot.core import Adviser
 from bot.core.rulings import Ruling, merge_rulings
-from bot.escalation.working_hours import LONDON
-from bot.store.proposals import REMOVED, ProposalStatus, ProposalStore
+from bot.store.proposals import REMOVED, ProposalStatus, ProposalStore, london_day
 
 log = logging.getLogger("bot.rulings")
 MANY = 100_000  # every ruling: there are tens, not thousands
@@ -27,7 +26,7 @@ async def rulings_in_force(proposals: ProposalStore, exported: tuple[Ruling, ...
     removed = await proposals.with_status(*REMOVED, limit=MANY)
     return merge_rulings(
         exported,
-        [p.ruling((p.decided_at or p.proposed_at).astimezone(LONDON).date()) for p in approved],
+        [p.ruling(london_day(p.decided_at or p.proposed_at)) for p in approved],
         [p.ruling_id for p in removed],
     )
 

@@ -17,10 +17,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.core.rulings import Ruling
 from bot.core.types import Route, Verdict
 from bot.store.database import Database
+
+LONDON = ZoneInfo("Europe/London")  # a ruling is dated as the Parliament's calendar says
+
+
+def london_day(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
 
 
 class ProposalStatus(StrEnum):
