@@ -162,7 +162,7 @@ def check(directory: Path, out: TextIO) -> int:
     out.write(
         f"knowledge OK: {len(knowledge.entries)} FAQ entries, {len(knowledge.clauses)} clauses, "
         f"{len(examples)} examples in {len(families)} families (train {splits['train']}, "
-        f"held out {splits['heldout']}), {len(rulings)} DCCT rulings, judge trained on these "
+        f"held out {splits['heldout']}), {len(rulings)} DCCT ruling(s), judge trained on these "
         f"files, policy {knowledge.policy_version}\n"
     )
     for change in knowledge.changes:

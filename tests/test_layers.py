@@ -1,5 +1,6 @@
 """The layers, enforced: each Bot SDK only in its own channel folder (none in what the
-channels share); the conversation, escalation and the core never import a channel."""
+channels share); the conversation, escalation, the rulings desk and the core never import a
+channel."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ SDK_HOMES = {
     "botframework": "botframework",
     "microsoft_agents": "agents",
 }
-CHANNEL_FREE = ("conversation", "escalation", "core")
+CHANNEL_FREE = ("conversation", "escalation", "rulings", "core")
 
 
 def imports(path: Path) -> set[str]:

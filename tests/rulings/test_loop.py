@@ -213,7 +213,7 @@ async def test_the_export_round_trips_through_knowledge_check(world: World, tmp_
     }
     checked = io.StringIO()
     assert knowledge_cli.check(copy, checked) == 0, checked.getvalue()
-    assert "1 DCCT rulings" in checked.getvalue()
+    assert "1 DCCT ruling(s)" in checked.getvalue()
     assert Adviser.from_directory(copy).advise(REWORDED).verdict is Verdict.OK
 
     # Withdrawn in Teams: gone from the adviser at once and from the next export.
