@@ -102,13 +102,16 @@ def test_descriptions_say_what_the_bot_is_and_is_not_for() -> None:
 
 def test_personal_commands_are_ones_the_bot_understands() -> None:
     (bot,) = render_manifest(GOOD)["bots"]
-    (command_list,) = bot["commandLists"]
+    (command_list, team_list) = bot["commandLists"]
     assert command_list["scopes"] == ["personal"]
     titles = [c["title"] for c in command_list["commands"]]
     assert titles == ["help", "my requests", "privacy"]
     assert all(c["description"] for c in command_list["commands"])
+    # The DCCT's desk is offered in the team (the DCCT channel), not to every member of staff.
+    assert team_list["scopes"] == ["team"]
+    assert [c["title"] for c in team_list["commands"]] == ["rulings"]
     # Each title is a command the dialogue answers, and each kind of command is offered.
-    assert {COMMANDS[t] for t in titles} == set(COMMANDS.values())
+    assert {COMMANDS[t] for t in [*titles, "rulings"]} == set(COMMANDS.values())
 
 
 @pytest.mark.parametrize(
