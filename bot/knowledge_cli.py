@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
 def _database() -> Path:
     from bot.settings import Settings
 
-    return Settings.from_env().database_path
+    return Settings.from_env().store.database_path
 
 
 def check(directory: Path, out: TextIO) -> int:

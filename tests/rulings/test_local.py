@@ -10,7 +10,7 @@ from bot.app import ADVISER_KEY
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from bot.rulings.desk import OWN_PROPOSAL
-from tests.channels.botframework.conftest import Running, actions_of, card_text, cards_in, running
+from tests.channels.conftest import Running, actions_of, card_text, cards_in, running
 
 __all__ = ["running"]
 USER = TeamsUser()

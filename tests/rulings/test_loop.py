@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,17 @@ from bot.fakes.connector import Member
 from bot.fakes.tokens import StaticBotTokens
 from bot.rulings.desk import NOT_DCCT, OWN_PROPOSAL
 from bot.store.proposals import ProposalStatus
-from tests.channels.botframework.conftest import actions_of, card_text, cards_in, start
+from tests.channels.conftest import actions_of, card_text, cards_in, start
 from tests.conftest import KNOWLEDGE
-from tests.escalation.conftest import ASKER, DCCT_MEMBER, DCCT_TEAM, SIGNING_KEY, STRANGER, World
+from tests.escalation.conftest import (
+    ASKER,
+    DCCT_MEMBER,
+    DCCT_TEAM,
+    SIGNING_KEY,
+    STRANGER,
+    World,
+    escalation_settings,
+)
 
 QUESTION = "Can I share the committee's published report on rural housing on my LinkedIn?"
 REWORDED = (
@@ -57,7 +64,7 @@ def titles(card: dict[str, Any]) -> set[str]:
 
 
 def field(card: dict[str, Any], ident: str) -> dict[str, Any]:
-    return next(i for i in card["body"] if i.get("id") == ident)  # type: ignore[no-any-return]
+    return next(i for i in card["body"] if i.get("id") == ident)
 
 
 def with_second_member(world: World) -> None:
@@ -113,11 +120,14 @@ async def verdict_for(world: World, user: TeamsUser, question: str) -> tuple[str
 
 
 async def test_a_consented_answer_becomes_a_ruling_the_next_asker_gets_on_every_replica(
-    world: World, adviser: Adviser
+    world: World, adviser: Adviser, tmp_path: Path
 ) -> None:
     with_second_member(world)
     # A second replica on the same database, polling every second.
-    replica_settings = replace(world.settings, rulings_refresh_seconds=1.0)
+    replica_settings = escalation_settings(
+        tmp_path, world.identity, world.graph, RULINGS_REFRESH_SECONDS="1"
+    )
+    assert replica_settings.store.database_path == world.settings.store.database_path
     runner, replica_url, replica = await start(
         replica_settings, adviser, clock=world.clock, bot_tokens=StaticBotTokens()
     )
@@ -191,7 +201,7 @@ async def test_the_export_round_trips_through_knowledge_check(world: World, tmp_
     copy = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, copy)
     out = io.StringIO()
-    database = world.settings.database_path
+    database = world.settings.store.database_path
     code = await asyncio.to_thread(knowledge_cli.export_rulings, copy, database, out)
     assert code == 0, out.getvalue()
     assert "exported 1 ruling(s)" in out.getvalue()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ async def test_one_live_proposal_per_request_and_decisions_from_the_expected_sta
     assert first.id == 1
     assert await store.create(proposal(1)) == first, "a second one for the request: the first"
     assert first.ruling(date(2026, 3, 3)).id == "ruling-0001"
-    approve = {"by_name": "Eilidh", "by_aad": "aad-e", "at": WHEN}
+    approve: dict[str, Any] = {"by_name": "Eilidh", "by_aad": "aad-e", "at": WHEN}
     approved = await store.decide(
         1,
         ProposalStatus.APPROVED,

@@ -7,7 +7,7 @@ from bot.app import ADVISER_KEY, SIGNER_KEY
 from bot.conversation.dialogue import ANSWER
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
-from tests.channels.botframework.conftest import Running, actions_of, cards_in, running
+from tests.channels.conftest import Running, actions_of, cards_in, running
 
 __all__ = ["running"]
 USER = TeamsUser()
