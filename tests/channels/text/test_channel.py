@@ -155,7 +155,8 @@ async def test_escalation_answered_by_the_local_stand_in_comes_back(
     preview = shown.blocks[-1]
     assert "Send my name and this question to your line manager" in preview
     send = button(channel, preview, "Send request")
-    assert {i["id"] for i in send.inputs} == {"question", "consent"}
+    # Consent to send, and (off unless ticked) consent to the DCCT learning from it.
+    assert {i["id"] for i in send.inputs} == {"question", "consent", "learn"}
 
     # Without consent nothing is sent, and the preview stays usable.
     await channel.press(send, {"question": QUESTION, "consent": "false"})

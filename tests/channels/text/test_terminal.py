@@ -190,6 +190,8 @@ def test_an_escalation_answered_by_the_local_stand_in_comes_back(terminal: Termi
     terminal.type("\n")
     terminal.wait_for(r"\[y/N\] $")
     terminal.type("y\n")
+    terminal.wait_for(r"to improve the adviser.*\[y/N\] $")  # the second consent: left off
+    terminal.type("\n")
     # The request reaches the stand-in line manager (this chat) by itself.
     terminal.wait_for(r"asks: is this OK to post\?.*Needs changes.*Delivered to")
     terminal.type(number_of(terminal.screen, "Needs changes") + "\n")
