@@ -33,6 +33,7 @@ from bot.core.signals import load_lexicon
 from bot.core.smalltalk import entry_problems, load_smalltalk, misread_examples
 from bot.core.training import TrainConfig, check_fresh, learning_curve, train
 from bot.core.types import PolicyChange
+from bot.store.database import Database
 
 HELDOUT_PERCENT = 22  # share of families held out, by a hash of the family's name
 
@@ -64,7 +65,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "export", help="write the DCCT's rulings in force into rulings/rulings.jsonl"
     )
     export.add_argument(
-        "--database", type=Path, help="the bot's SQLite file (default: BOT_DATABASE_PATH)"
+        "--database",
+        help="a SQLite file, or a sqlite:/// or postgresql:// URL (default: the bot's, from "
+        "BOT_DATABASE_URL or BOT_DATABASE_PATH)",
     )
     diff = commands.add_parser(
         "diff", help="clauses whose wording changed between OLD and NEW, and what cites them"
@@ -77,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )  # fmt: skip
     diff.add_argument("--date", type=date.fromisoformat, help="the change's date (default today)")
     diff.add_argument(
-        "--database", type=Path, help="also list its rulings (default: BOT_DATABASE_PATH)"
+        "--database", help="also list its rulings, as for export (default: the bot's, if any)"
     )
     reviewed = commands.add_parser(
         "reviewed", help="record that what cites a policy change has been reviewed"
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
     if command == "train":
         return train_judge(directory, args.cache, out)
     if command == "export":
-        return export_rulings(directory, args.database or _database(), out)
+        return export_rulings(directory, args.database, out)
     if command == "diff":
         return diff_knowledge(directory, args, out)
     if command == "reviewed":
@@ -115,10 +118,38 @@ def run(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
     return evaluate(directory, args.split, args.show_misses, out)
 
 
-def _database() -> Path:
+def open_database(spec: str | Path | None) -> Database | str:
+    """The database `spec` names (a SQLite file, or a sqlite:/// or postgresql:// URL;
+    by default the bot's own, from its settings), or why there is none to read."""
+    from bot.clock import SystemClock
     from bot.settings import Settings
+    from bot.store.connect import (
+        DatabaseUrlError,
+        database_from_settings,
+        database_from_url,
+        sqlite_path,
+    )
+    from bot.store.sqlite import SqliteDatabase
 
-    return Settings.from_env().store.database_path
+    if spec is None:
+        settings = Settings.from_env()
+        if settings.store.database_url:
+            return database_from_settings(settings, SystemClock())
+        spec = settings.store.database_path
+    path: Path | None = spec if isinstance(spec, Path) else None
+    if isinstance(spec, str):
+        try:
+            path = sqlite_path(spec) if "://" in spec else Path(spec)
+            if path is None:
+                return database_from_url(spec)
+        except DatabaseUrlError as exc:
+            return str(exc)
+    assert path is not None
+    if not path.is_file():
+        return (
+            f"no database at {path} (give --database, or set BOT_DATABASE_URL or BOT_DATABASE_PATH)"
+        )
+    return SqliteDatabase(path)
 
 
 def check(directory: Path, out: TextIO) -> int:
@@ -311,7 +342,7 @@ def evaluate(directory: Path, split: str, show_misses: bool, out: TextIO) -> int
     return 0
 
 
-def export_rulings(directory: Path, database: Path, out: TextIO) -> int:
+def export_rulings(directory: Path, database: str | Path | None, out: TextIO) -> int:
     """The rulings in force, from the database and the file, written back to the file."""
     from bot.rulings.export import stored_rulings, write_rulings
 
@@ -324,10 +355,11 @@ def export_rulings(directory: Path, database: Path, out: TextIO) -> int:
     if problems:  # never overwrite a file someone is editing with what we failed to read
         _report(problems, out)
         return 1
-    if not database.is_file():
-        out.write(f"error: no database at {database} (give --database or BOT_DATABASE_PATH)\n")
+    db = open_database(database)
+    if isinstance(db, str):
+        out.write(f"error: {db}\n")
         return 1
-    rulings = asyncio.run(stored_rulings(database, tuple(exported)))
+    rulings = asyncio.run(stored_rulings(db, tuple(exported)))
     path = write_rulings(directory, rulings)
     kept = {r.id for r in rulings}
     dropped = sorted(r.id for r in exported if r.id not in kept)
@@ -352,8 +384,11 @@ def diff_knowledge(directory: Path, args: argparse.Namespace, out: TextIO) -> in
         except DiffError as exc:
             out.write(f"error: {exc}\n")
             return 2
-        database = args.database or _database()
-        stored = asyncio.run(stored_rulings(database)) if database.is_file() else []
+        db = open_database(args.database)
+        if isinstance(db, str) and args.database:
+            out.write(f"error: {db}\n")
+            return 2
+        stored = [] if isinstance(db, str) else asyncio.run(stored_rulings(db))
         # An exported ruling is listed once, from the file; the database adds the others.
         stored = merge_rulings([], stored, [k.split(" ")[0] for k in new.rulings])
         diff = report(old, new, out, stored)

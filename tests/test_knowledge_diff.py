@@ -25,8 +25,8 @@ from bot.core import Adviser
 from bot.core.policy import CHANGES_FILE
 from bot.core.rulings import rulings_path
 from bot.core.types import Route, Verdict
-from bot.store.database import Database
-from bot.store.proposals import Proposal, ProposalStatus, SqliteProposalStore
+from bot.store.proposals import Proposal, ProposalStatus, ProposalStore
+from bot.store.sqlite import SqliteDatabase
 from tests.conftest import KNOWLEDGE
 from tests.core.test_rulings import OK_RULING
 
@@ -65,9 +65,9 @@ def changed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def stored_ruling_database(path: Path) -> Path:
     async def write() -> None:
-        db = Database(path)
-        store = SqliteProposalStore(db)
-        await store.open()
+        db = SqliteDatabase(path)
+        await db.open()
+        store = ProposalStore(db)
         when = datetime(2026, 2, 2, 12, tzinfo=UTC)
         proposal = await store.create(
             Proposal(0, 4, ProposalStatus.PENDING, "Can I like a party's post?", Verdict.CAUTION,

@@ -22,7 +22,8 @@ from bot.core.types import Knowledge, Route, Verdict
 from bot.escalation.cards import may_learn
 from bot.escalation.service import MEMBERSHIP_UNKNOWN, MembershipCheck
 from bot.conversation.signing import CardSigner
-from bot.escalation.tickets import Ticket, TicketStore
+from bot.escalation.store import TicketStore
+from bot.escalation.tickets import Ticket
 from bot.rulings import cards
 from bot.store.proposals import LIVE, Proposal, ProposalStatus, ProposalStore, london_day
 

@@ -13,17 +13,15 @@ from pathlib import Path
 from bot.core.rulings import Ruling, render_rulings, rulings_path
 from bot.rulings.refresh import rulings_in_force
 from bot.store.database import Database
-from bot.store.proposals import SqliteProposalStore
+from bot.store.proposals import ProposalStore
 
 
-async def stored_rulings(database: Path, exported: tuple[Ruling, ...] = ()) -> list[Ruling]:
-    """The rulings in force according to the database at `database` (read, not changed
-    beyond creating the table in a database too old to have it)."""
-    db = Database(database)
+async def stored_rulings(db: Database, exported: tuple[Ruling, ...] = ()) -> list[Ruling]:
+    """The rulings in force according to `db` (opened, which brings its schema up to
+    date as the bot would, and closed again)."""
+    await db.open()
     try:
-        store = SqliteProposalStore(db)
-        await store.open()
-        return await rulings_in_force(store, exported)
+        return await rulings_in_force(ProposalStore(db), exported)
     finally:
         await db.close()
 

@@ -19,7 +19,7 @@ from bot.rulings.desk import LocalStandInDcct, RulingsDesk
 from bot.rulings.refresh import RulingsRefresher
 from bot.settings import Settings
 from bot.store.database import Database
-from bot.store.proposals import SqliteProposalStore
+from bot.store.proposals import ProposalStore
 from bot.store.retention import Purge
 
 log = logging.getLogger("bot.rulings")
@@ -29,9 +29,9 @@ log = logging.getLogger("bot.rulings")
 class RulingsParts:
     desk: RulingsDesk
     refresher: RulingsRefresher
-    store: SqliteProposalStore
-    # Opens the table, takes the rulings in once, then polls; append after the storage
-    # context (the database outlives it).
+    store: ProposalStore
+    # Takes the rulings in once, then polls; append after the storage context (the
+    # database outlives it).
     lifecycle: Callable[[web.Application], AsyncIterator[None]]
 
 
@@ -44,7 +44,7 @@ def setup_rulings(
     clock: Clock,
     purges: dict[str, Purge],
 ) -> RulingsParts:
-    store = SqliteProposalStore(database)
+    store = ProposalStore(database)
     refresher = RulingsRefresher(store, adviser, settings.escalation.rulings_refresh_seconds)
     dcct: MembershipCheck = escalation.dcct
     if not settings.escalation.dcct_team_id and settings.local_mode:
@@ -62,8 +62,7 @@ def setup_rulings(
     purges["proposals"] = store.expire_pending_before
 
     async def running(app: web.Application) -> AsyncIterator[None]:
-        await store.open()
-        await refresher.refresh()
+        await refresher.refresh()  # the storage context has opened and migrated the database
         local = isinstance(dcct, LocalStandInDcct)
         log.info(
             "rulings.ready",

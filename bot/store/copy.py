@@ -36,6 +36,10 @@ TABLES = (
                        "created_at", "comment", "question"),
           times=("created_at",), booleans=("helpful",)),
     Table("welcomes", ("conversation", "seen_at"), times=("seen_at",)),
+    Table("proposals", ("id", "ticket_id", "status", "question", "verdict", "clauses", "route",
+                        "answer", "proposed_by", "proposer_aad", "proposed_at",
+                        "policy_version", "decided_by", "decider_aad", "decided_at"),
+          times=("proposed_at", "decided_at"), identity=True),
 )  # fmt: skip
 
 

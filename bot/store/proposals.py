@@ -6,22 +6,21 @@ or rejects it. Approved proposals are the rulings every replica's adviser polls 
 A rejected, withdrawn or expired proposal keeps only who decided what and when: its
 text is deleted at once, so it is gone from the store and from the next export.
 
-`ProposalStore` is the interface (small, plain SQL, so a PostgreSQL one can follow);
-`SqliteProposalStore` is the implementation on the bot's SQLite file.
+Written once against `Database`, so it runs on SQLite and PostgreSQL alike (the table
+is migration 3; one live proposal per request is a partial unique index).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.rulings import Ruling
 from bot.core.types import Route, Verdict
-from bot.store.database import Database
+from bot.store.database import Database, Row, Tx, as_datetime, fetch_one
 
 LONDON = ZoneInfo("Europe/London")  # a ruling is dated as the Parliament's calendar says
 
@@ -78,21 +77,116 @@ class Proposal:
         )
 
 
-class ProposalStore(Protocol):
-    async def open(self) -> None: ...
+COLUMNS = (
+    "ticket_id, status, question, verdict, clauses, route, answer, proposed_by, "
+    "proposer_aad, proposed_at, policy_version, decided_by, decider_aad, decided_at"
+)
+LIVE_SQL = "('pending', 'approved')"  # as in the migration's partial unique index
+
+
+def _values(proposal: Proposal) -> tuple[Any, ...]:
+    return (
+        proposal.ticket_id,
+        proposal.status.value,
+        proposal.question,
+        proposal.verdict.value,
+        ",".join(proposal.clauses),
+        proposal.route.value,
+        proposal.answer,
+        proposal.proposed_by,
+        proposal.proposer_aad,
+        proposal.proposed_at,
+        proposal.policy_version,
+        proposal.decided_by,
+        proposal.decider_aad,
+        proposal.decided_at,
+    )
+
+
+def _proposal(row: Row) -> Proposal:
+    proposed_at = as_datetime(row["proposed_at"])
+    assert proposed_at is not None
+    return Proposal(
+        id=int(row["id"]),
+        ticket_id=int(row["ticket_id"]),
+        status=ProposalStatus(row["status"]),
+        question=row["question"],
+        verdict=Verdict(row["verdict"]),
+        clauses=tuple(c for c in str(row["clauses"]).split(",") if c),
+        route=Route(row["route"]),
+        answer=str(row["answer"]),
+        proposed_by=str(row["proposed_by"]),
+        proposer_aad=str(row["proposer_aad"]),
+        proposed_at=proposed_at,
+        policy_version=str(row["policy_version"]),
+        decided_by=row["decided_by"],
+        decider_aad=row["decider_aad"],
+        decided_at=as_datetime(row["decided_at"]),
+    )
+
+
+def _marks(values: tuple[Any, ...]) -> str:
+    return ",".join("?" * len(values))
+
+
+class ProposalStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def create(self, proposal: Proposal) -> Proposal:
-        """Store a new pending proposal; if the ticket already has a pending or approved
-        one, return that instead (one live proposal per request)."""
-        ...
+        """Store a new pending proposal; if the request already has a pending or approved
+        one (a second form, or two replicas at once), return that one instead."""
 
-    async def get(self, proposal_id: int) -> Proposal | None: ...
+        async def write(tx: Tx) -> Proposal:
+            values = _values(proposal)
+            inserted = await tx.fetch(
+                f"INSERT INTO proposals ({COLUMNS}) VALUES ({_marks(values)}) "  # noqa: S608
+                "ON CONFLICT DO NOTHING RETURNING id",
+                values,
+            )
+            if inserted:
+                return replace(proposal, id=int(inserted[0]["id"]))
+            same = await fetch_one(
+                tx,
+                f"SELECT * FROM proposals WHERE ticket_id = ? AND status IN {LIVE_SQL}",  # noqa: S608
+                (proposal.ticket_id,),
+            )
+            assert same is not None, "a conflict is only possible on the live proposal"
+            return _proposal(same)
 
-    async def live_for_ticket(self, ticket_id: int) -> Proposal | None: ...
+        return await self.db.transact(write)
+
+    async def get(self, proposal_id: int) -> Proposal | None:
+        async def read(tx: Tx) -> Proposal | None:
+            row = await fetch_one(tx, "SELECT * FROM proposals WHERE id = ?", (proposal_id,))
+            return _proposal(row) if row else None
+
+        return await self.db.read(read)
+
+    async def live_for_ticket(self, ticket_id: int) -> Proposal | None:
+        async def read(tx: Tx) -> Proposal | None:
+            row = await fetch_one(
+                tx,
+                f"SELECT * FROM proposals WHERE ticket_id = ? AND status IN {LIVE_SQL}",  # noqa: S608
+                (ticket_id,),
+            )
+            return _proposal(row) if row else None
+
+        return await self.db.read(read)
 
     async def with_status(self, *statuses: ProposalStatus, limit: int = 500) -> list[Proposal]:
         """Newest first."""
-        ...
+
+        async def read(tx: Tx) -> list[Proposal]:
+            wanted = tuple(s.value for s in statuses)
+            rows = await tx.fetch(
+                f"SELECT * FROM proposals WHERE status IN ({_marks(wanted)}) "  # noqa: S608
+                "ORDER BY id DESC LIMIT ?",
+                (*wanted, limit),
+            )
+            return [_proposal(r) for r in rows]
+
+        return await self.db.read(read)
 
     async def decide(
         self,
@@ -106,156 +200,15 @@ class ProposalStore(Protocol):
         policy_version: str | None = None,
     ) -> Proposal | None:
         """Move it to `status` if it is in `only_if` (None otherwise: someone else was
-        first). Rejecting or withdrawing deletes the text."""
-        ...
+        first). Rejecting, withdrawing or expiring deletes the text."""
 
-    async def counts(self) -> dict[ProposalStatus, int]: ...
-
-    async def expire_pending_before(self, cutoff: datetime) -> int:
-        """Pending proposals older than the retention period: expired, text deleted."""
-        ...
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS proposals (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ticket_id INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    question TEXT,
-    verdict TEXT NOT NULL,
-    clauses TEXT NOT NULL,
-    route TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    proposed_by TEXT NOT NULL,
-    proposer_aad TEXT NOT NULL,
-    proposed_at TEXT NOT NULL,
-    policy_version TEXT NOT NULL,
-    decided_by TEXT,
-    decider_aad TEXT,
-    decided_at TEXT
-);
-CREATE INDEX IF NOT EXISTS proposals_status ON proposals(status);
-CREATE INDEX IF NOT EXISTS proposals_ticket ON proposals(ticket_id);
-"""
-COLUMNS = (
-    "ticket_id, status, question, verdict, clauses, route, answer, proposed_by, "
-    "proposer_aad, proposed_at, policy_version, decided_by, decider_aad, decided_at"
-)
-
-
-def _row(proposal: Proposal) -> tuple[Any, ...]:
-    return (
-        proposal.ticket_id,
-        proposal.status.value,
-        proposal.question,
-        proposal.verdict.value,
-        ",".join(proposal.clauses),
-        proposal.route.value,
-        proposal.answer,
-        proposal.proposed_by,
-        proposal.proposer_aad,
-        proposal.proposed_at.isoformat(),
-        proposal.policy_version,
-        proposal.decided_by,
-        proposal.decider_aad,
-        proposal.decided_at.isoformat() if proposal.decided_at else None,
-    )
-
-
-def _proposal(row: sqlite3.Row) -> Proposal:
-    return Proposal(
-        id=int(row["id"]),
-        ticket_id=int(row["ticket_id"]),
-        status=ProposalStatus(row["status"]),
-        question=row["question"],
-        verdict=Verdict(row["verdict"]),
-        clauses=tuple(c for c in str(row["clauses"]).split(",") if c),
-        route=Route(row["route"]),
-        answer=str(row["answer"]),
-        proposed_by=str(row["proposed_by"]),
-        proposer_aad=str(row["proposer_aad"]),
-        proposed_at=datetime.fromisoformat(row["proposed_at"]),
-        policy_version=str(row["policy_version"]),
-        decided_by=row["decided_by"],
-        decider_aad=row["decider_aad"],
-        decided_at=datetime.fromisoformat(row["decided_at"]) if row["decided_at"] else None,
-    )
-
-
-def _marks(values: tuple[Any, ...]) -> str:
-    return ",".join("?" * len(values))
-
-
-class SqliteProposalStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def open(self) -> None:
-        await self.db.run(lambda conn: conn.executescript(SCHEMA))
-
-    async def create(self, proposal: Proposal) -> Proposal:
-        def write(conn: sqlite3.Connection) -> int:
-            live = tuple(s.value for s in LIVE)
-            same = conn.execute(
-                f"SELECT id FROM proposals WHERE ticket_id=? AND status IN ({_marks(live)})",  # noqa: S608
-                (proposal.ticket_id, *live),
-            ).fetchone()
-            if same:
-                return int(same["id"])
-            cursor = conn.execute(
-                f"INSERT INTO proposals ({COLUMNS}) VALUES ({_marks(_row(proposal))})",  # noqa: S608
-                _row(proposal),
+        async def write(tx: Tx) -> Proposal | None:
+            lock = self.db.dialect.for_update
+            row = await fetch_one(
+                tx,
+                f"SELECT * FROM proposals WHERE id = ?{lock}",  # noqa: S608
+                (proposal_id,),
             )
-            return int(cursor.lastrowid or 0)
-
-        stored = await self.get(await self.db.transaction(write))
-        assert stored is not None
-        return stored
-
-    async def get(self, proposal_id: int) -> Proposal | None:
-        def read(conn: sqlite3.Connection) -> Proposal | None:
-            row = conn.execute("SELECT * FROM proposals WHERE id=?", (proposal_id,)).fetchone()
-            return _proposal(row) if row else None
-
-        return await self.db.run(read)
-
-    async def live_for_ticket(self, ticket_id: int) -> Proposal | None:
-        def read(conn: sqlite3.Connection) -> Proposal | None:
-            live = tuple(s.value for s in LIVE)
-            row = conn.execute(
-                f"SELECT * FROM proposals WHERE ticket_id=? AND status IN ({_marks(live)}) "  # noqa: S608
-                "ORDER BY id DESC",
-                (ticket_id, *live),
-            ).fetchone()
-            return _proposal(row) if row else None
-
-        return await self.db.run(read)
-
-    async def with_status(self, *statuses: ProposalStatus, limit: int = 500) -> list[Proposal]:
-        def read(conn: sqlite3.Connection) -> list[Proposal]:
-            wanted = tuple(s.value for s in statuses)
-            rows = conn.execute(
-                f"SELECT * FROM proposals WHERE status IN ({_marks(wanted)}) "  # noqa: S608
-                "ORDER BY id DESC LIMIT ?",
-                (*wanted, limit),
-            ).fetchall()
-            return [_proposal(r) for r in rows]
-
-        return await self.db.run(read)
-
-    async def decide(
-        self,
-        proposal_id: int,
-        status: ProposalStatus,
-        *,
-        by_name: str,
-        by_aad: str,
-        at: datetime,
-        only_if: tuple[ProposalStatus, ...],
-        policy_version: str | None = None,
-    ) -> Proposal | None:
-        def write(conn: sqlite3.Connection) -> Proposal | None:
-            row = conn.execute("SELECT * FROM proposals WHERE id=?", (proposal_id,)).fetchone()
             if row is None:
                 return None
             current = _proposal(row)
@@ -271,37 +224,31 @@ class SqliteProposalStore:
             )
             if status in REMOVED:  # gone everywhere: keep only who decided what, and when
                 decided = replace(decided, question=None, answer="")
-            conn.execute(
-                "UPDATE proposals SET status=?, question=?, answer=?, decided_by=?, "
-                "decider_aad=?, decided_at=?, policy_version=? WHERE id=?",
-                (
-                    decided.status.value,
-                    decided.question,
-                    decided.answer,
-                    decided.decided_by,
-                    decided.decider_aad,
-                    at.isoformat(),
-                    decided.policy_version,
-                    proposal_id,
-                ),
-            )
+            await tx.execute(
+                "UPDATE proposals SET status = ?, question = ?, answer = ?, decided_by = ?, "
+                "decider_aad = ?, decided_at = ?, policy_version = ? WHERE id = ?",
+                (decided.status.value, decided.question, decided.answer, by_name, by_aad, at,
+                 decided.policy_version, proposal_id),
+            )  # fmt: skip
             return decided
 
-        return await self.db.transaction(write)
+        return await self.db.transact(write)
 
     async def counts(self) -> dict[ProposalStatus, int]:
-        def read(conn: sqlite3.Connection) -> dict[ProposalStatus, int]:
-            rows = conn.execute("SELECT status, COUNT(*) n FROM proposals GROUP BY status")
-            return {ProposalStatus(r["status"]): int(r["n"]) for r in rows.fetchall()}
+        async def read(tx: Tx) -> dict[ProposalStatus, int]:
+            rows = await tx.fetch("SELECT status, COUNT(*) AS n FROM proposals GROUP BY status")
+            return {ProposalStatus(r["status"]): int(r["n"]) for r in rows}
 
-        return await self.db.run(read)
+        return await self.db.read(read)
 
     async def expire_pending_before(self, cutoff: datetime) -> int:
-        def write(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "UPDATE proposals SET status=?, question=NULL, answer='' "
-                "WHERE status=? AND proposed_at < ?",
-                (ProposalStatus.EXPIRED.value, ProposalStatus.PENDING.value, cutoff.isoformat()),
-            ).rowcount
+        """Pending proposals older than the retention period: expired, text deleted."""
 
-        return await self.db.run(write)
+        async def write(tx: Tx) -> int:
+            return await tx.execute(
+                "UPDATE proposals SET status = ?, question = NULL, answer = '' "
+                "WHERE status = ? AND proposed_at < ?",
+                (ProposalStatus.EXPIRED.value, ProposalStatus.PENDING.value, cutoff),
+            )
+
+        return await self.db.transact(write)

@@ -12,7 +12,7 @@ from bot.core import Adviser
 from bot.core.types import Route, Verdict
 from bot.escalation import cards as escalation_cards
 from bot.conversation.signing import CardSigner
-from bot.escalation.tickets import Status, Ticket
+from bot.escalation.tickets import Outcome, Status, Ticket
 from bot.rulings import cards
 from bot.store.proposals import Proposal, ProposalStatus
 from tests.conversation.test_cards import validate
@@ -23,7 +23,7 @@ TICKET = Ticket(
     id=7,
     created_at=NOW,
     status=Status.ANSWERED,
-    route="dcct",
+    route=Route.DCCT,
     asker_user_id="29:a",
     asker_aad="aad-a",
     asker_name="Morag [Stewart](http://x)",
@@ -34,7 +34,7 @@ TICKET = Ticket(
     clauses="D2,D1",
     entry=None,
     policy_version="sha256:151d76d8fc70",
-    outcome="not_ok",
+    outcome=Outcome.NOT_OK,
     answered_by="Dana",
     answered_at=NOW,
     learn_consent=True,
@@ -64,7 +64,7 @@ def test_the_form_starts_from_the_answer_and_the_advisers_clauses(adviser: Advis
     assert fields["clauses"]["value"] == "D2,D1"
     assert fields["clauses"]["isMultiSelect"] is True
     assert [c["value"] for c in fields["verdict"]["choices"]] == ["ok", "caution", "not_ok", "ask"]
-    reply = replace(TICKET, outcome="reply", verdict="info")
+    reply = replace(TICKET, outcome=Outcome.REPLY, verdict="info")
     assert cards.starting_verdict(reply) is Verdict.CAUTION
 
 
@@ -91,7 +91,7 @@ def test_request_and_preview_cards_carry_the_consent(adviser: Adviser) -> None:
     validate(card)
     assert [a["title"] for a in card["actions"]] == ["Add to the adviser"]
     assert card["actions"][0]["data"]["sig"] == SIGNER.sign(7, "learn")
-    for ticket in (replace(TICKET, learn_consent=False), replace(TICKET, route="line_manager"),
+    for ticket in (replace(TICKET, learn_consent=False), replace(TICKET, route=Route.LINE_MANAGER),
                    replace(TICKET, status=Status.CLOSED)):  # fmt: skip
         assert "Add to the adviser" not in json.dumps(escalation_cards.request_card(ticket, SIGNER))
     advice = adviser.advise("Can I post about the budget?")

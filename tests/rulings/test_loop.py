@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.app import ADVISER_KEY, ESCALATION_KEY, RULINGS_KEY
 from bot.conversation.cards import plain
 from bot.core import Adviser, Verdict
 from bot.core.rulings import rulings_path
+from bot.escalation.lifecycle import Change
 from bot.conversation.signing import CardSigner
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
@@ -296,7 +298,11 @@ async def test_my_requests_says_when_an_answer_was_given_under_an_older_policy(
     mine = await world.answer_card_for(ASKER, "my requests")
     assert "older version of the policy" not in card_text(mine)
     store = world.app[ESCALATION_KEY].store
-    await store.update(1, {"policy_version": "sha256:000000000000"}, now=world.clock.now())
+    # As if it had been answered before the policy text changed.
+    older = await store.apply(
+        1, lambda t: Change(replace(t, policy_version="sha256:000000000000")), world.clock.now()
+    )
+    assert older is not None
     mine = await world.answer_card_for(ASKER, "my requests")
     current = world.app[ADVISER_KEY].knowledge.policy_version
     assert (

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.core.types import Route
+from bot.core.types import Route, Verdict
 from bot.escalation import lifecycle
 from bot.escalation.events import DeliverRequest, Notice, NotifyAsker, UpdateExpertCard
 from bot.escalation.lifecycle import Change, Expert
@@ -20,6 +21,7 @@ from bot.escalation.tickets import CardAddress, Outcome, Reroute, Status, Ticket
 from bot.store.database import Database, Dialect, Tx
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.store.migrations import LATEST, migrate
+from bot.store.proposals import Proposal, ProposalStatus, ProposalStore
 from bot.store.welcomes import WelcomeStore
 from tests.store.conftest import OpenDatabase
 from tests.store.helpers import confirmed
@@ -372,6 +374,66 @@ async def test_one_welcome_per_conversation_even_from_two_replicas(
     assert await b.first("a:chat-1", NOW + timedelta(seconds=30)) is False
     assert await b.first("a:chat-1", NOW + timedelta(seconds=61)) is True, "a new install"
     assert await a.purge_before(NOW + timedelta(seconds=1)) == 1  # chat-2's row goes
+
+
+# --- proposals (DCCT rulings) ------------------------------------------------------------
+
+
+def proposal(ticket_id: int, when: datetime = NOW) -> Proposal:
+    return Proposal(0, ticket_id, ProposalStatus.PENDING, "Can I post it?", Verdict.ASK,
+                    ("D2", "F2"), Route.DCCT, "Ask first.", "Dana", "aad-d", when,
+                    "sha256:151d76d8fc70")  # fmt: skip
+
+
+async def test_one_live_proposal_per_request_even_from_two_replicas(
+    connect: OpenDatabase,
+) -> None:
+    first, second = await connect(), await connect()
+    a, b = await asyncio.gather(
+        ProposalStore(first).create(proposal(1)), ProposalStore(second).create(proposal(1))
+    )
+    assert a == b
+    assert a.id > 0
+    assert await ProposalStore(first).get(a.id) == a
+    assert await ProposalStore(second).live_for_ticket(1) == a
+
+
+async def test_proposals_are_decided_once_and_removed_ones_lose_their_text(
+    database: Database,
+) -> None:
+    store = ProposalStore(database)
+    made = await store.create(proposal(1))
+    by: dict[str, Any] = {"by_name": "Eilidh", "by_aad": "aad-e", "at": NOW}
+    approved = await store.decide(made.id, ProposalStatus.APPROVED, **by,
+                                  only_if=(ProposalStatus.PENDING,),
+                                  policy_version="sha256:aaaaaaaaaaaa")  # fmt: skip
+    assert approved is not None
+    assert (approved.status, approved.decided_by, approved.policy_version) == (
+        ProposalStatus.APPROVED, "Eilidh", "sha256:aaaaaaaaaaaa")  # fmt: skip
+    assert await store.get(made.id) == approved, "reads back exactly as written"
+    assert await store.decide(made.id, ProposalStatus.REJECTED, **by,
+                              only_if=(ProposalStatus.PENDING,)) is None  # fmt: skip
+    withdrawn = await store.decide(made.id, ProposalStatus.WITHDRAWN, **by,
+                                   only_if=(ProposalStatus.APPROVED,))  # fmt: skip
+    assert withdrawn is not None
+    assert (withdrawn.question, withdrawn.answer) == (None, "")
+    assert await store.get(made.id) == withdrawn
+    assert await store.live_for_ticket(1) is None
+    again = await store.create(proposal(1))
+    assert again.id > made.id, "once withdrawn, the request can be proposed again"
+    assert await store.counts() == {ProposalStatus.WITHDRAWN: 1, ProposalStatus.PENDING: 1}
+    assert [p.id for p in await store.with_status(*ProposalStatus)] == [again.id, made.id]
+
+
+async def test_pending_proposals_expire_with_the_retention_period(database: Database) -> None:
+    store = ProposalStore(database)
+    await store.create(proposal(1, NOW - timedelta(days=40)))
+    await store.create(proposal(2, NOW))
+    assert await store.expire_pending_before(NOW - timedelta(days=30)) == 1
+    [expired] = await store.with_status(ProposalStatus.EXPIRED)
+    assert (expired.ticket_id, expired.question) == (1, None)
+    [pending] = await store.with_status(ProposalStatus.PENDING)
+    assert pending.ticket_id == 2
 
 
 async def test_the_dialect_is_the_real_one(database: Database) -> None:
