@@ -20,8 +20,8 @@ from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
 from bot.conversation.labels import STALE_BUTTON
-from bot.conversation.signing import CardSigner
 from bot.conversation.rulings_port import Rulings
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core import Advice, Adviser
 from bot.store.feedback import Feedback, FeedbackStore

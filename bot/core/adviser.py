@@ -361,9 +361,7 @@ class Adviser:
             said = (ruling.answer, ruling.clauses)
         elif entry is not None:
             said = (entry.answer, entry.clauses)
-        answer = compose(
-            verdict, reasons, said, explanations, route.value, listed, self.notes
-        )
+        answer = compose(verdict, reasons, said, explanations, route.value, listed, self.notes)
         clauses = ruling_clauses(
             verdict,
             route,

@@ -10,11 +10,11 @@ from typing import Any
 
 from bot.conversation.cards import card, plain, submit, text
 from bot.conversation.labels import VERDICTS, verdict_badge
+from bot.conversation.signing import CardSigner
 from bot.core.knowledge import MAX_ANSWER_CHARS
 from bot.core.rulings import VERDICTS as RULING_VERDICTS
 from bot.core.types import Knowledge, Route, Verdict
 from bot.escalation.cards import when
-from bot.conversation.signing import CardSigner
 from bot.escalation.tickets import Ticket
 from bot.store.proposals import Proposal, ProposalStatus
 

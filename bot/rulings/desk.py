@@ -15,13 +15,13 @@ from typing import Any
 from bot import logs
 from bot.clock import Clock
 from bot.conversation.labels import STALE_BUTTON
+from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core.knowledge import MAX_ANSWER_CHARS
 from bot.core.rulings import VERDICTS, ruling_clauses, validate_ruling
 from bot.core.types import Knowledge, Route, Verdict
 from bot.escalation.cards import may_learn
 from bot.escalation.service import MEMBERSHIP_UNKNOWN, MembershipCheck
-from bot.conversation.signing import CardSigner
 from bot.escalation.store import TicketStore
 from bot.escalation.tickets import Ticket
 from bot.rulings import cards

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.conversation import cards as answer_cards
-from bot.core import Adviser
-from bot.core.types import Route, Verdict
-from bot.escalation import cards as escalation_cards
 from bot.conversation.signing import CardSigner
+from bot.core import Adviser
+from bot.core.types import Advice, Route, Verdict
+from bot.escalation import cards as escalation_cards
 from bot.escalation.tickets import Outcome, Status, Ticket
 from bot.rulings import cards
 from bot.store.proposals import Proposal, ProposalStatus
@@ -95,7 +95,9 @@ def test_request_and_preview_cards_carry_the_consent(adviser: Adviser) -> None:
                    replace(TICKET, status=Status.CLOSED)):  # fmt: skip
         assert "Add to the adviser" not in json.dumps(escalation_cards.request_card(ticket, SIGNER))
     advice = adviser.advise("Can I post about the budget?")
-    preview = escalation_cards.preview_card("Morag", "q", advice, Route.DCCT, "offer", 4000)
+    preview = escalation_cards.preview_card(
+        "Morag", "q", advice.verdict.value, advice.clauses, Route.DCCT, "offer", 4000
+    )
     validate(preview)
     [learn] = [i for i in preview["body"] if i.get("id") == "learn"]
     assert learn["value"] == "false"
@@ -108,8 +110,15 @@ def test_an_answer_with_notes_shows_them(adviser: Adviser) -> None:
     question = "Can I post about the budget?"
     advice = replace(adviser.advise(question), notes=("The DCCT ruled on [it](x).",),
                      ruling="ruling-0003")  # fmt: skip
-    card = answer_cards.answer_card(advice, adviser.knowledge, question)
+    state = SIGNER.seal("answer", {"q": question, "a": advice.to_json(), "card": "c"})
+    card = answer_cards.answer_card(advice, adviser.knowledge, state=state)
     validate(card)
     [notes] = [b for b in card["body"] if b.get("id") == "notes"]
     assert notes["items"][0]["text"] == answer_cards.plain("The DCCT ruled on [it](x).")
-    assert "ruling-0003" in json.dumps(card)
+    # Staff read the note; the ruling's id stays in the card's sealed state, so feedback
+    # and escalation from this card act on the answer as it came from the ruling.
+    assert "ruling-0003" not in json.dumps(card["body"])
+    sealed = SIGNER.unseal("answer", state)
+    assert sealed is not None
+    restored = Advice.from_json(sealed["a"])
+    assert (restored.notes, restored.ruling) == (advice.notes, advice.ruling)

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from bot import knowledge_cli
-from bot.app import ADVISER_KEY, ESCALATION_KEY, RULINGS_KEY
+from bot.app import ADVISER_KEY, ESCALATION_KEY, RULINGS_KEY, SIGNER_KEY
 from bot.conversation.cards import plain
+from bot.conversation.dialogue import ANSWER as ANSWER_STATE
+from bot.conversation.signing import CardSigner
 from bot.core import Adviser, Verdict
 from bot.core.rulings import rulings_path
 from bot.escalation.lifecycle import Change
-from bot.conversation.signing import CardSigner
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from bot.fakes.connector import Member
@@ -116,6 +117,14 @@ async def propose(world: World, form: dict[str, Any]) -> dict[str, Any]:
     return cards_in([proposed])[0]
 
 
+def sealed_advice(world: World, card: dict[str, Any]) -> dict[str, Any]:
+    """The advice an answer card's buttons carry (what a press acts on)."""
+    helpful = button(card, "👍 Helpful")
+    sealed = world.app[SIGNER_KEY].unseal(ANSWER_STATE, helpful[ANSWER_STATE])
+    assert sealed is not None, "the bot's own seal"
+    return sealed["a"]  # type: ignore[no-any-return]
+
+
 async def verdict_for(world: World, user: TeamsUser, question: str) -> tuple[str, str]:
     card = await world.answer_card_for(user, question)
     return card["body"][0]["items"][0]["text"], card_text(card)
@@ -171,11 +180,15 @@ async def test_a_consented_answer_becomes_a_ruling_the_next_asker_gets_on_every_
         assert "Eilidh Policy" in card_text(cards_in([approved])[0])
 
         # This replica took it in at once; the next asker, rewording, gets the ruling.
-        badge, said = await verdict_for(world, NEXT_ASKER, REWORDED)
-        assert badge == "✔ OK to post"
+        ruled = await world.answer_card_for(NEXT_ASKER, REWORDED)
+        said = card_text(ruled)
+        assert ruled["body"][0]["items"][0]["text"] == "✔ OK to post"
         assert plain("The DCCT ruled on a case like this on 25 November 2026.") in said
         assert plain(ANSWER) in said
-        assert "ruling-0001" in said
+        # The ruling's id is not for staff to read; the card's sealed state carries it, so
+        # feedback and escalation from this card are about the ruling's answer.
+        assert "ruling-0001" not in said
+        assert sealed_advice(world, ruled)["ruling"] == "ruling-0001"
 
         # The other replica takes it in at its next poll, without a restart.
         for _ in range(200):
@@ -304,8 +317,4 @@ async def test_my_requests_says_when_an_answer_was_given_under_an_older_policy(
     )
     assert older is not None
     mine = await world.answer_card_for(ASKER, "my requests")
-    current = world.app[ADVISER_KEY].knowledge.policy_version
-    assert (
-        f"Answered under an older version of the policy (sha256:000000000000; it is now {current})"
-        in card_text(mine)
-    )
+    assert "Answered under an older version of the policy" in card_text(mine)

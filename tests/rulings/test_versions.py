@@ -23,7 +23,8 @@ async def test_feedback_records_the_policy_version_the_answer_was_given_under(
     [card] = cards_in(await running.turn(activities.message("Can I post about my cat?", USER, url)))
     helpful = next(a for a in actions_of(card) if a["title"] == "👍 Helpful")["data"]
     state = signer.unseal(ANSWER, helpful[ANSWER])
-    assert state is not None and state["a"]["policy_version"] == current
+    assert state is not None
+    assert state["a"]["policy_version"] == current
     # A card the bot sealed before the policy text changed: its answer names the older one.
     earlier = {**state, "a": {**state["a"], "policy_version": OLDER}, "card": "before-change"}
     older = {**helpful, ANSWER: signer.seal(ANSWER, earlier)}

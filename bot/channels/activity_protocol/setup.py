@@ -23,8 +23,8 @@ from bot.channels.activity_protocol.turns import Turns
 from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
-from bot.conversation.signing import CardSigner
 from bot.conversation.rulings_port import Rulings
+from bot.conversation.signing import CardSigner
 from bot.core import Adviser
 from bot.http import SharedSession
 from bot.settings import BotSdk, Settings
