@@ -22,6 +22,7 @@ from bot.graph.client import Directory
 from bot.http import SharedSession
 from bot.rulings.setup import RulingsParts, setup_rulings
 from bot.settings import Settings
+from bot.store.answers import AnswerStore
 from bot.store.connect import database_from_settings
 from bot.store.database import Database
 from bot.store.feedback import FeedbackStore
@@ -36,6 +37,7 @@ ADVISER_KEY = web.AppKey("adviser", Adviser)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 DATABASE_KEY: web.AppKey[Database] = web.AppKey("database")
 FEEDBACK_KEY = web.AppKey("feedback", FeedbackStore)
+ANSWERS_KEY = web.AppKey("answers", AnswerStore)
 PURGES_KEY = web.AppKey("purges", dict[str, Purge])
 ESCALATION_KEY = web.AppKey("escalation", EscalationParts)
 HTTP_KEY = web.AppKey("http", SharedSession)
@@ -93,12 +95,17 @@ async def create_app(
     database = database_from_settings(settings, clock, database_tokens)
     feedback = FeedbackStore(database)
     welcomes = WelcomeStore(database)
+    answers = AnswerStore(database)
     app[DATABASE_KEY] = database
     app[FEEDBACK_KEY] = feedback
+    app[ANSWERS_KEY] = answers
     purges: dict[str, Purge] = {
         "feedback": feedback.purge_text_before,
         "welcomes": welcomes.purge_before,
+        "answer_events": answers.purge_before,
     }
+    # The answer records hold no text, so they may outlive the question-text limit.
+    keep_days = {"answer_events": settings.store.insights_retention_days}
     app[PURGES_KEY] = purges
     app.router.add_get("/healthz", healthz)
     channel = sdk_channel(settings.bot.sdk)
@@ -118,7 +125,11 @@ async def create_app(
         await database.open()  # connects, and migrates the schema under a lock
         purging = asyncio.create_task(
             purge_periodically(
-                app[PURGES_KEY], clock, settings.store.retention_days, RETENTION_EVERY_SECONDS
+                app[PURGES_KEY],
+                clock,
+                settings.store.retention_days,
+                RETENTION_EVERY_SECONDS,
+                keep_days,
             )
         )
         yield
@@ -153,6 +164,7 @@ async def create_app(
         adviser,
         channel=channel,
         feedback=feedback,
+        answers=answers,
         welcomes=welcomes,
         escalations=escalations,
         clock=clock,

@@ -210,6 +210,11 @@ class StoreSettings:
     retention_days: int = setting(
         "BOT_RETENTION_DAYS", "days before stored question text and closed tickets are deleted", 30
     )
+    insights_retention_days: int = setting(
+        "INSIGHTS_RETENTION_DAYS",
+        "days the anonymous answer records behind the DCCT's insights are kept (no text)",
+        365,
+    )
 
 
 @dataclass(frozen=True)
@@ -272,6 +277,11 @@ class EscalationSettings:
         "ESCALATION_DEADLINE_HOURS",
         "working hours before a line manager's request moves to the DCCT",
         16.0,
+    )
+    activity_feed: bool = setting(
+        "ESCALATION_ACTIVITY_FEED",
+        "also alert the expert in their Teams activity feed (Graph, TeamsActivity.Send)",
+        True,
     )
     mailed_close_days: int = setting(
         "ESCALATION_MAILED_CLOSE_DAYS",
@@ -398,6 +408,8 @@ class Settings:
             problems.append("BOT_MAX_MESSAGE_CHARS: must be at least 100")
         if self.store.retention_days < 1:
             problems.append("BOT_RETENTION_DAYS: must be at least 1")
+        if self.store.insights_retention_days < 1:
+            problems.append("INSIGHTS_RETENTION_DAYS: must be at least 1")
         if not 0 <= bot.typing_delay_ms <= 60_000:
             problems.append("BOT_TYPING_DELAY_MS: must be between 0 and 60000")
         if bool(bot.channel_openid_metadata_url) != bool(bot.channel_token_issuer):
@@ -498,6 +510,8 @@ class Settings:
                 default = ""
             elif isinstance(f.default, tuple):
                 default = ",".join(f.default)
+            elif isinstance(f.default, bool):  # as it is written in the environment
+                default = str(f.default).lower()
             else:
                 default = str(f.default or "")
             groups[group].append((f.metadata["env"], default, f.metadata["help"]))

@@ -256,13 +256,20 @@ def welcome_card(privacy_days: int) -> dict[str, Any]:
     return card(body)
 
 
-def privacy_text(days: int) -> str:
+def privacy_text(days: int, answer_days: int | None = None) -> str:
+    counted = (
+        " Each answer is counted for the DCCT's statistics without your question or who "
+        "you are (only the verdict, the topic and the hour), and the count is deleted "
+        f"after {answer_days} days."
+        if answer_days
+        else ""
+    )
     return (
         "Privacy: your question is used to answer you and is not stored. If you escalate, "
         "the text you approve is kept with the request and deleted "
         f"{days} days after it closes. Feedback stores the answer id, not your question, "
         "unless you tick the box to include it. Only if you tick the box when you escalate "
-        "may the DCCT add an anonymised version of your question to the adviser."
+        f"may the DCCT add an anonymised version of your question to the adviser.{counted}"
     )
 
 

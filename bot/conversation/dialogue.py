@@ -24,6 +24,7 @@ from bot.conversation.rulings_port import Rulings
 from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core import Advice, Adviser
+from bot.store.answers import AnswerEvent, AnswerLog
 from bot.store.feedback import Feedback, FeedbackStore
 
 log = logging.getLogger("bot.dialogue")
@@ -66,6 +67,8 @@ class Dialogue:
         max_chars: int,
         retention_days: int,
         rulings: Rulings | None = None,
+        answers: AnswerLog | None = None,
+        answer_days: int | None = None,
     ) -> None:
         self.adviser = adviser
         self.rulings = rulings  # the DCCT's desk; None where there is no escalation
@@ -75,6 +78,8 @@ class Dialogue:
         self.signer = signer
         self.max_chars = max_chars
         self.retention_days = retention_days
+        self.answers = answers
+        self.answer_days = answer_days if answers is not None else None
 
     def welcome(self) -> list[Reply]:
         return [Reply(card=cards.welcome_card(self.retention_days))]
@@ -105,14 +110,15 @@ class Dialogue:
         if command == "help":
             return self.welcome()
         if command == "privacy":
-            return [Reply(text=cards.privacy_text(self.retention_days))]
+            return [Reply(text=cards.privacy_text(self.retention_days, self.answer_days))]
         if command == "requests":
             return [await self.escalations.my_requests(person)]
         if command == "rulings" and self.rulings is not None:
             return [await self.rulings.overview(person)]
-        return [await self._answer(text)]
+        return [await self._answer(text, channel=person.channel_id)]
 
-    async def _answer(self, question: str) -> Reply:
+    async def _answer(self, question: str, *, channel: str) -> Reply:
+        """A new answer (counted for the insights, as an anonymous record) and its card."""
         # The judge runs a sentence encoder (tens of milliseconds, more for a long draft):
         # on a worker thread, so the event loop keeps serving everyone else meanwhile.
         advice = await asyncio.to_thread(self.adviser.advise, question)
@@ -129,7 +135,8 @@ class Dialogue:
             ),
         )
         if advice.small_talk:  # "hi", "thanks", 👍: a friendly word, not a verdict card
-            return Reply(text=advice.answer)
+            return Reply(text=advice.answer)  # and not a question: not counted
+        await self._count(advice, channel)
         answered = Answered(question, advice, secrets.token_urlsafe(9))
         return Reply(card=self._card(answered))
 
@@ -152,6 +159,24 @@ class Dialogue:
         except (KeyError, TypeError, ValueError):
             log.warning("action.bad_state")
             return None
+
+    async def _count(self, advice: Advice, channel: str) -> None:
+        """One anonymous answer record (no text, no person). Never costs the user a reply."""
+        if self.answers is None:
+            return
+        event = AnswerEvent(
+            answered_at=self.clock.now(),
+            verdict=advice.verdict.value,
+            entry=advice.entry,
+            clauses=advice.clauses,
+            band=advice.band.value,
+            policy_version=advice.policy_version,
+            channel=channel,
+        )
+        try:
+            await self.answers.record(event)
+        except Exception:
+            log.exception("answers.record_failed")
 
     async def action(self, person: Person, data: Mapping[str, Any]) -> list[Reply]:
         """A button press. `data` is untrusted: every field is checked before use."""

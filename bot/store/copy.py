@@ -40,6 +40,9 @@ TABLES = (
                         "answer", "proposed_by", "proposer_aad", "proposed_at",
                         "policy_version", "decided_by", "decider_aad", "decided_at"),
           times=("proposed_at", "decided_at"), identity=True),
+    Table("answer_events", ("id", "answered_at", "verdict", "entry", "clauses", "band",
+                            "policy_version", "channel"),
+          times=("answered_at",), identity=True),
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from bot.escalation.events import DeliverRequest, Notice, NotifyAsker, UpdateExp
 from bot.escalation.lifecycle import Change, Expert
 from bot.escalation.store import TicketStore
 from bot.escalation.tickets import CardAddress, Outcome, Reroute, Status, Ticket
+from bot.store.answers import AnswerEvent, AnswerStore, MemoryAnswerLog
 from bot.store.database import Database, Dialect, Tx
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.store.migrations import LATEST, migrate
@@ -443,3 +444,31 @@ async def test_the_dialect_is_the_real_one(database: Database) -> None:
         return str((await tx.fetch("SELECT sqlite_version() AS v"))[0]["v"])
 
     assert (await database.read(version))[0].isdigit()
+
+
+# --- answer records (the DCCT's insights) -------------------------------------------------
+
+
+def answer_event(when: datetime, verdict: str = "ok") -> AnswerEvent:
+    return AnswerEvent(when, verdict, "e1", ("D13", "D4"), "high", "sha256:v1", "msteams")
+
+
+async def test_answer_records_keep_the_hour_and_read_by_period_like_the_fake(
+    database: Database,
+) -> None:
+    real, fake = AnswerStore(database), MemoryAnswerLog()
+    times = [NOW + timedelta(minutes=47, seconds=31), NOW - timedelta(days=8),
+             NOW + timedelta(days=1), NOW - timedelta(days=400, minutes=3)]  # fmt: skip
+    for log in (real, fake):
+        for number, when in enumerate(times):
+            await log.record(answer_event(when, verdict=f"v{number}"))
+    since, until = NOW - timedelta(days=1), NOW + timedelta(hours=1)
+    [found] = await real.between(since, until)
+    assert found == answer_event(NOW, verdict="v0"), "to the hour, in UTC, clauses intact"
+    assert found.answered_at.tzinfo is not None
+    wide = (NOW - timedelta(days=500), NOW + timedelta(days=2))
+    assert await real.between(*wide) == await fake.between(*wide)
+    assert [e.verdict for e in await real.between(*wide)] == ["v3", "v1", "v0", "v2"]
+    cutoff = NOW - timedelta(days=365)
+    assert await real.purge_before(cutoff) == await fake.purge_before(cutoff) == 1
+    assert await real.between(*wide) == await fake.between(*wide)

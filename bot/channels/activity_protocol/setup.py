@@ -28,6 +28,7 @@ from bot.conversation.signing import CardSigner
 from bot.core import Adviser
 from bot.http import SharedSession
 from bot.settings import BotSdk, Settings
+from bot.store.answers import AnswerLog
 from bot.store.feedback import FeedbackStore
 from bot.store.welcomes import WelcomeStore
 
@@ -72,6 +73,7 @@ def setup_bot(
     *,
     channel: SdkChannel,
     feedback: FeedbackStore,
+    answers: AnswerLog,
     welcomes: WelcomeStore,
     escalations: Escalations,
     clock: Clock,
@@ -89,6 +91,8 @@ def setup_bot(
         max_chars=settings.bot.max_message_chars,
         retention_days=settings.store.retention_days,
         rulings=rulings,
+        answers=answers,
+        answer_days=settings.store.insights_retention_days,
     )
     outbound = ConnectorOutbound(connector)
     turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
