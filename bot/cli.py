@@ -1,4 +1,4 @@
-"""`python -m bot …`: ask, chat, knowledge check, serve, package, settings."""
+"""`python -m bot …`: ask, chat, knowledge check, serve, package, insights, settings."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from typing import TextIO
 from bot import knowledge_cli, logs
 from bot.channels.text.render import Style, render_card
 from bot.conversation.cards import answer_card
-from bot.core import Adviser, KnowledgeError, default_knowledge_dir
+from bot.core import Adviser, KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.core.encoder import ModelError
+from bot.insights import cli as insights_cli
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot.cli")
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     package.add_argument("--terms-url", default="", help="terms of use (default: the website URL)")
 
+    insights_cli.add_parser(sub)
     sub.add_parser("settings", help="list every setting, its variable and default")
 
     store = sub.add_parser("store", help="the database: move its data to another one")
@@ -116,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         directory = args.knowledge or settings.bot.knowledge_dir or default_knowledge_dir()
         if args.command == "knowledge":
             return knowledge_cli.run(args, directory, sys.stdout)
+        if args.command == "insights":
+            return insights_cli.run(args, load_knowledge(directory), settings, sys.stdout)
         adviser = Adviser.from_directory(directory)
-    except (KnowledgeError, SettingsError, ModelError) as exc:
+    except (KnowledgeError, SettingsError, ModelError, insights_cli.InsightsCliError) as exc:
         print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's own output
         return 2
     if args.command == "chat":

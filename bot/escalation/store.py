@@ -148,6 +148,16 @@ class TicketStore:
 
         return await self.db.read(read)
 
+    async def created_between(self, since: datetime, until: datetime) -> list[Ticket]:
+        """Tickets still on record made in [since, until), for the DCCT's insights. The
+        time is inside the ticket's JSON, so rows are read whole and filtered here: the
+        table holds only what retention has not deleted."""
+
+        async def read(tx: Tx) -> list[Ticket]:
+            return [_ticket(r) for r in await tx.fetch("SELECT id, data FROM tickets ORDER BY id")]
+
+        return [t for t in await self.db.read(read) if since <= t.created_at < until]
+
     async def purge_closed_before(self, cutoff: datetime) -> int:
         """Delete tickets closed before `cutoff`, with their outbox rows: the question,
         the answer, names and conversation references all go. Open tickets stay."""
