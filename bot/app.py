@@ -20,6 +20,7 @@ from bot.core import Adviser
 from bot.escalation.setup import EscalationParts, setup_escalation
 from bot.graph.client import Directory
 from bot.http import SharedSession
+from bot.insights.setup import setup_insights
 from bot.rulings.setup import RulingsParts, setup_rulings
 from bot.settings import Settings
 from bot.store.answers import AnswerStore
@@ -158,6 +159,16 @@ async def create_app(
         app[RULINGS_KEY] = setup_rulings(
             settings, adviser, database=database, escalation=parts, clock=clock, purges=purges
         )
+    insights = setup_insights(
+        app,
+        settings,
+        adviser.knowledge,
+        answers=answers,
+        feedback=feedback,
+        tickets=app[ESCALATION_KEY].store if ESCALATION_KEY in app else None,
+        connector=connector,
+        clock=clock,
+    )
     setup_bot(
         app,
         settings,
@@ -172,6 +183,7 @@ async def create_app(
         connector=connector,
         signer=signer,
         rulings=app[RULINGS_KEY].desk if RULINGS_KEY in app else None,
+        insights=insights,
     )
     if RULINGS_KEY in app:
         app.cleanup_ctx.append(app[RULINGS_KEY].lifecycle)

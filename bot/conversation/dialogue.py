@@ -19,6 +19,7 @@ from bot import logs
 from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.escalation_port import Escalations, escalation_route
+from bot.conversation.insights_port import InsightsPort
 from bot.conversation.labels import STALE_BUTTON
 from bot.conversation.rulings_port import Rulings
 from bot.conversation.signing import CardSigner
@@ -41,6 +42,8 @@ COMMANDS = {
     "rulings": "rulings",
     "proposals": "rulings",
 }
+# For the DCCT only, so not in the command menu every member of staff sees.
+DCCT_COMMANDS = {"insights": "insights", "show insights": "insights"}
 _COMMAND_PUNCT = re.compile(r"[^\w ]+")
 ANSWER = "answer"  # what an answer card's sealed state is for (see CardSigner.seal)
 
@@ -69,6 +72,7 @@ class Dialogue:
         rulings: Rulings | None = None,
         answers: AnswerLog | None = None,
         answer_days: int | None = None,
+        insights: InsightsPort | None = None,
     ) -> None:
         self.adviser = adviser
         self.rulings = rulings  # the DCCT's desk; None where there is no escalation
@@ -80,6 +84,7 @@ class Dialogue:
         self.retention_days = retention_days
         self.answers = answers
         self.answer_days = answer_days if answers is not None else None
+        self.insights = insights
 
     def welcome(self) -> list[Reply]:
         return [Reply(card=cards.welcome_card(self.retention_days))]
@@ -106,7 +111,8 @@ class Dialogue:
                     "unsure about."
                 )
             ]
-        command = COMMANDS.get(_COMMAND_PUNCT.sub("", text.lower()).strip())
+        said = _COMMAND_PUNCT.sub("", text.lower()).strip()
+        command = COMMANDS.get(said) or DCCT_COMMANDS.get(said)
         if command == "help":
             return self.welcome()
         if command == "privacy":
@@ -115,6 +121,10 @@ class Dialogue:
             return [await self.escalations.my_requests(person)]
         if command == "rulings" and self.rulings is not None:
             return [await self.rulings.overview(person)]
+        if command == "insights":
+            if self.insights is None:
+                return [Reply(text="The insights are not available on this server.")]
+            return [await self.insights.show(person)]
         return [await self._answer(text, channel=person.channel_id)]
 
     async def _answer(self, question: str, *, channel: str) -> Reply:

@@ -15,12 +15,21 @@ from bot.webchat.token import (
 )
 
 
-def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedSession) -> None:
-    validator = EntraTokenValidator(
+def entra_validator(settings: Settings) -> EntraTokenValidator | None:
+    """The check of the Entra tokens staff's browsers send (the web part's, the insights
+    page's); None when no audience and issuer are configured."""
+    if not (settings.webchat.api_audiences and settings.webchat.token_issuers):
+        return None
+    return EntraTokenValidator(
         settings.webchat.jwks_url,
         list(settings.webchat.api_audiences),
         list(settings.webchat.token_issuers),
     )
+
+
+def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedSession) -> None:
+    validator = entra_validator(settings)
+    assert validator is not None, "settings.check() requires both with DIRECTLINE_SECRET"
     limiter = RateLimiter(settings.webchat.tokens_per_minute)
 
     def tokens() -> DirectLineTokenService:

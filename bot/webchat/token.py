@@ -173,7 +173,9 @@ async def _current_token(request: web.Request) -> str | None:
     return token if isinstance(token, str) and 0 < len(token) <= MAX_BODY else None
 
 
-def with_cors(handler: Handler, allowed_origins: frozenset[str]) -> Handler:
+def with_cors(
+    handler: Handler, allowed_origins: frozenset[str], methods: str = "POST, OPTIONS"
+) -> Handler:
     """Let the SharePoint page (another origin) call us; preflights answered here."""
 
     async def handle(request: web.Request) -> web.Response:
@@ -187,7 +189,7 @@ def with_cors(handler: Handler, allowed_origins: frozenset[str]) -> Handler:
             response.headers.update(
                 {
                     "Access-Control-Allow-Origin": origin,
-                    "Access-Control-Allow-Methods": "POST, OPTIONS",
+                    "Access-Control-Allow-Methods": methods,
                     "Access-Control-Allow-Headers": "Authorization, Content-Type",
                     "Access-Control-Max-Age": "600",
                     "Vary": "Origin",

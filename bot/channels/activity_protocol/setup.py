@@ -23,6 +23,7 @@ from bot.channels.activity_protocol.turns import Turns
 from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
+from bot.conversation.insights_port import InsightsPort
 from bot.conversation.rulings_port import Rulings
 from bot.conversation.signing import CardSigner
 from bot.core import Adviser
@@ -81,6 +82,7 @@ def setup_bot(
     connector: ConnectorHolder,
     signer: CardSigner,
     rulings: Rulings | None = None,
+    insights: InsightsPort | None = None,
 ) -> Dialogue:
     dialogue = Dialogue(
         adviser,
@@ -93,6 +95,7 @@ def setup_bot(
         rulings=rulings,
         answers=answers,
         answer_days=settings.store.insights_retention_days,
+        insights=insights,
     )
     outbound = ConnectorOutbound(connector)
     turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
