@@ -21,7 +21,7 @@ body { margin: 0; font-family: "Segoe UI", system-ui, sans-serif; color: #1f1f1f
 header { background: #3d3a8c; color: #fff; padding: 18px 28px; }
 header h1 { margin: 0; font-size: 1.6rem; }
 header p { margin: 4px 0 0; }
-main { max-width: 980px; margin: 0 auto; padding: 8px 24px 40px; }
+main { max-width: 1180px; margin: 0 auto; padding: 8px 24px 40px; }
 section { background: #fff; border-radius: 8px; padding: 16px 20px; margin: 18px 0;
           box-shadow: 0 1px 2px rgba(0,0,0,.12); }
 h2 { font-size: 1.2rem; margin: 0 0 10px; }
@@ -30,12 +30,16 @@ h2 { font-size: 1.2rem; margin: 0 0 10px; }
 .figures li { background: #fff; border-radius: 8px; padding: 14px 16px;
               box-shadow: 0 1px 2px rgba(0,0,0,.12); }
 .figures .value { display: block; font-size: 1.5rem; font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin-top: 10px; font-size: .95rem; }
+table { border-collapse: collapse; width: 100%; margin-top: 10px; font-size: .92rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #ddd;
          vertical-align: top; }
 th { background: #efeff5; }
 td.n, th.n { text-align: right; white-space: nowrap; }
+tbody th { white-space: nowrap; font-weight: 600; }
+td.n:last-child, th.n:last-child { white-space: normal; min-width: 7em; }
+.scroll { overflow-x: auto; }
+.scroll:focus { outline: 2px solid #3d3a8c; }
 details { margin-top: 8px; }
 summary { cursor: pointer; color: #3d3a8c; font-weight: 600; }
 .note { color: #444; font-size: .92rem; }
@@ -63,8 +67,10 @@ def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
         f"<tr><th scope='row'>{escape(r[0])}</th>{_cells(r[1:], numeric_from - 1)}</tr>"
         for r in rows
     )
-    return f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>" \
-           f"<tbody>{body}</tbody></table>"  # fmt: skip
+    # A wide table scrolls on its own (a focusable region, so by keyboard too).
+    return f"<div class='scroll' role='region' tabindex='0' aria-label='{escape(caption)}'>" \
+           f"<table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>" \
+           f"<tbody>{body}</tbody></table></div>"  # fmt: skip
 
 
 def _figure(label: str, value: str) -> str:
@@ -89,9 +95,9 @@ def render_page(insights: Insights, *, viewer: str, local: bool = False) -> str:
     verdicts = list(weeks[0].verdicts) if weeks else []
     week_table = _table(
         "Questions per week, by verdict",
-        ["Week", "All", *(verdict_name(v) for v in verdicts),
-         'Low confidence or "ask first"'],
-        [[w.label, w.total.text, *(w.verdicts[v].text for v in verdicts), w.unsure]
+        ["Week beginning", "All", *(verdict_name(v) for v in verdicts),
+         "Low confidence or “ask first”"],
+        [[w.day, w.total.text, *(w.verdicts[v].text for v in verdicts), w.unsure]
          for w in weeks],
     )  # fmt: skip
     shared = "".join(
@@ -147,7 +153,7 @@ def render_page(insights: Insights, *, viewer: str, local: bool = False) -> str:
     }
 {
         _bar_section(
-            'FAQ answers marked "not helpful"',
+            "FAQ answers marked “not helpful”",
             "Entries with the most “not helpful” votes in this period.",
             [(f.label, f.not_helpful) for f in insights.feedback],
             "not helpful votes",

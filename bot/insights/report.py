@@ -68,7 +68,11 @@ class Week:
 
     @property
     def label(self) -> str:
-        return f"w/c {_day(self.start)}"
+        return f"w/c {self.day}"
+
+    @property
+    def day(self) -> str:
+        return _day(self.start)
 
 
 @dataclass(frozen=True)

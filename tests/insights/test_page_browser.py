@@ -1,0 +1,73 @@
+"""`/insights` in headless Chromium with twelve weeks of seeded records: it renders with
+no console errors, reads in order, and its screenshot lands in artifacts/insights.png."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from bot.app import ANSWERS_KEY, DATABASE_KEY, FEEDBACK_KEY
+from bot.clock import FakeClock
+from bot.core import Adviser
+from bot.fakes.tokens import StaticBotTokens
+from bot.insights.report import week_start
+from tests.channels.conftest import local_settings, start
+from tests.conftest import ROOT
+from tests.escalation.conftest import START
+from tests.insights import seed
+
+CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture
+def chromium() -> str:
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install chromium"
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        await browser.close()
+
+
+async def test_the_insights_page_in_a_browser(
+    tmp_path: Path, adviser: Adviser, browser: Browser
+) -> None:
+    clock = FakeClock(START)
+    runner, url, app = await start(local_settings(tmp_path), adviser, clock=clock,
+                                   bot_tokens=StaticBotTokens())  # fmt: skip
+    try:
+        first_monday = datetime.combine(week_start(START) - timedelta(weeks=11), time(9), UTC)
+        await seed.seed_showcase(app[ANSWERS_KEY], app[FEEDBACK_KEY], first_monday)
+        await seed.seed_tickets(app[DATABASE_KEY], START - timedelta(weeks=2))
+        page = await browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-GB")
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{url}/insights")
+        assert await page.get_attribute("html", "lang") == "en-GB"
+        assert await page.title() == "Insights for the DCCT – Social media policy adviser"
+        headings = await page.locator("h1, h2").all_inner_texts()
+        assert headings[:3] == ["Insights for the DCCT", "Questions per week, by verdict",
+                                "Questions by topic"]  # fmt: skip
+        charts = page.get_by_role("img")
+        assert await charts.count() == 3
+        assert await charts.first.get_attribute("aria-labelledby")
+        assert await page.get_by_role("table").first.is_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "insights.png"), full_page=True)
+        assert errors == []
+        await page.close()
+    finally:
+        await runner.cleanup()
