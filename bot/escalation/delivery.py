@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import logs
@@ -22,8 +22,10 @@ from bot.conversation.labels import ROUTE_NAMES
 from bot.conversation.signing import CardSigner
 from bot.core.types import Route
 from bot.escalation import cards, lifecycle
+from bot.escalation.activity_feed import ActivityFeed, RetryFeedLater
 from bot.escalation.events import (
     DeliverRequest,
+    FeedNotice,
     Notice,
     NotifyAsker,
     OutboxRow,
@@ -31,7 +33,7 @@ from bot.escalation.events import (
     UnknownEventError,
     UpdateExpertCard,
 )
-from bot.escalation.lifecycle import Expert
+from bot.escalation.lifecycle import Change, Expert
 from bot.escalation.store import TicketStore, Transition
 from bot.escalation.tickets import Reroute, Status, Ticket, address
 from bot.graph.client import Directory, DirectoryUser
@@ -90,6 +92,7 @@ class Deliveries:
         connector: Callable[[], BotConnectorClient],
         directory: Callable[[], Directory | None],
         config: DeliveryConfig,
+        feed: ActivityFeed | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
@@ -97,6 +100,7 @@ class Deliveries:
         self.connector = connector
         self.directory = directory
         self.config = config
+        self.feed = feed
 
     async def deliver(self, row: OutboxRow) -> Transition | None:
         """Do the row's send; return the ticket change it made, to commit with the row.
@@ -119,12 +123,17 @@ class Deliveries:
                     return await self._remind_expert(ticket)
                 case UpdateExpertCard():
                     await self._update_expert_card(ticket, event)
+                case FeedNotice():
+                    if self.feed is not None:
+                        await self.feed.send(ticket, event)
         except ServiceError as exc:
             if exc.transient:
                 raise RetryLaterError(f"{exc.service} {exc.status}", exc.retry_after) from exc
             raise CannotDeliverError(f"{exc.service} {exc.status} {exc.code}") from exc
         except (TransportError, TimeoutError, TokenError) as exc:
             raise RetryLaterError(type(exc).__name__) from exc
+        except RetryFeedLater as exc:
+            raise RetryLaterError(f"activity feed: {exc}") from exc
         return None
 
     async def failed(self, row: OutboxRow, reason: str) -> None:
@@ -269,7 +278,14 @@ class Deliveries:
             "escalation.delivered",
             extra=logs.fields(ticket=ticket.id, route=ticket.route.value, via="teams"),
         )
-        return lambda t: lifecycle.delivered(t, expert, now)
+        feed = self.feed.events(ticket, expert.activity_id, "request") if self.feed else ()
+
+        def delivered(current: Ticket) -> Change | None:
+            change = lifecycle.delivered(current, expert, now)
+            # The alert goes with the change that records the delivery, or not at all.
+            return replace(change, events=change.events + feed) if change and feed else change
+
+        return delivered
 
     def _reroute(self, ticket: Ticket, reason: Reroute) -> Transition:
         now = self.clock.now()
@@ -290,9 +306,16 @@ class Deliveries:
             return None
         reminder = cards.request_card(ticket, self.signer, reminder=True)
         activity_id = await self._post_card(ticket.expert_conversation, reminder)
-        # The reminder is now the card to answer: later updates go to it, and the first
-        # copy loses its buttons (its own outbox row, so this send is never repeated).
-        return lambda t: lifecycle.reminder_posted(t, activity_id)
+        feed = self.feed.events(ticket, activity_id, "reminder") if self.feed else ()
+
+        def posted(current: Ticket) -> Change | None:
+            # The reminder is now the card to answer: later updates go to it, and the
+            # first copy loses its buttons (its own outbox row, so this send is never
+            # repeated); the alert about the reminder card goes with that change.
+            change = lifecycle.reminder_posted(current, activity_id)
+            return replace(change, events=change.events + feed) if change and feed else change
+
+        return posted
 
     async def _update_expert_card(self, ticket: Ticket, event: UpdateExpertCard) -> None:
         card = event.card

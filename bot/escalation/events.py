@@ -21,6 +21,7 @@ class Kind(StrEnum):
     NOTIFY_ASKER = "notify_asker"  # tell the asker what happened
     UPDATE_EXPERT = "update_expert"  # change the expert's card in place
     REMIND_EXPERT = "remind_expert"  # a reminder card to the expert
+    FEED_NOTICE = "feed_notice"  # an alert in the expert's Teams activity feed
 
 
 class Notice(StrEnum):
@@ -99,7 +100,23 @@ class RemindExpert:
         return {}
 
 
-Event = DeliverRequest | NotifyAsker | UpdateExpertCard | RemindExpert
+@dataclass(frozen=True)
+class FeedNotice:
+    """An activity-feed alert beside a request card just posted (activity_feed.py)."""
+
+    moment: str  # "request" or "reminder"
+    activity_id: str  # the card it links to
+    tag: str = ""
+    kind: ClassVar[Kind] = Kind.FEED_NOTICE
+
+    def key(self, ticket_id: int) -> str:
+        return _key("feed", ticket_id, self.moment, self.tag, self.activity_id)
+
+    def payload(self) -> dict[str, Any]:
+        return {"event": self.moment, "activity_id": self.activity_id}
+
+
+Event = DeliverRequest | NotifyAsker | UpdateExpertCard | RemindExpert | FeedNotice
 
 
 class UnknownEventError(ValueError):
@@ -125,6 +142,8 @@ def decode_event(kind: str, payload: dict[str, Any]) -> Event:
                 return UpdateExpertCard(
                     card, bool(payload.get("moved")), "", bool(payload.get("superseded"))
                 )
+            case Kind.FEED_NOTICE:
+                return FeedNotice(str(payload.get("event", "")), str(payload["activity_id"]))
     except ValueError:
         pass
     raise UnknownEventError(f"outbox kind {kind!r} with payload {sorted(payload)}")

@@ -54,10 +54,16 @@ class TeamMembers:
         if not self.team_id or not service_url:
             return False
         if time.monotonic() - self._fetched > self.ttl:
-            members = await self.connector().members(service_url, self.team_id)
-            self._members = {str(m.get("aadObjectId") or "") for m in members} - {""}
+            self._members = await self.fetch(service_url)
             self._fetched = time.monotonic()
         return bool(person.aad_object_id) and person.aad_object_id in self._members
+
+    async def fetch(self, service_url: str) -> set[str]:
+        """The team's members' Entra ids, asked of Teams now (not the cache)."""
+        if not self.team_id or not service_url:
+            return set()
+        members = await self.connector().members(service_url, self.team_id)
+        return {str(m.get("aadObjectId") or "") for m in members} - {""}
 
 
 @dataclass
@@ -126,6 +132,14 @@ def setup_escalation(
         shared = connector()
         return BotConnectorClient(shared.session, shared.token, RetryPolicy(attempts=1))
 
+    members = TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id)
+    feed = ActivityFeed(
+        current_directory,
+        members.fetch,
+        FeedConfig(
+            escalation.activity_feed, escalation.dcct_channel_id, escalation.dcct_service_url
+        ),
+    )
     deliveries = Deliveries(
         store,
         signer,
@@ -133,6 +147,7 @@ def setup_escalation(
         one_attempt,
         current_directory,
         DeliveryConfig(dcct, escalation.teams_app_catalog_id),
+        feed,
     )
     worker = OutboxWorker(
         store,
@@ -147,12 +162,11 @@ def setup_escalation(
         lease_seconds=settings.store.outbox_lease_seconds,
         poll_seconds=settings.store.outbox_poll_seconds,
     )
-    dcct_members = TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id)
     service = EscalationService(
         store,
         signer,
         clock,
-        dcct_members,
+        members,
         worker.wake,
         max_chars=settings.bot.max_message_chars,
         policy_version=policy_version,
@@ -172,4 +186,4 @@ def setup_escalation(
             # when the lease runs out.
             log.warning("escalation.worker_stop_timeout")
 
-    return EscalationParts(service, worker, store, running, signer, dcct_members)
+    return EscalationParts(service, worker, store, running, signer, members)

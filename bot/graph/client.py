@@ -1,8 +1,9 @@
 """The Microsoft Graph calls escalation makes, app-only, over aiohttp.
 
 Graph is used for people, not messages: its chat and channel send APIs are
-delegated-only, so requests reach people as bot messages (see escalation/outbox.py).
-Each call names the application permission it needs (deploy/azure/permissions.md).
+delegated-only, so requests reach people as bot messages (see escalation/outbox.py);
+Graph adds an alert in the recipient's Teams activity feed beside the message. Each
+call names the application permission it needs (deploy/README.md, step 3).
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ class DirectoryUser:
     mail: str | None = None
 
 
+@dataclass(frozen=True)
+class ActivityNotice:
+    """One alert in a person's Teams activity feed (`sendActivityNotification`)."""
+
+    activity_type: str  # declared in the app manifest's `activities`
+    topic: str  # plain text shown as the notification's topic
+    web_url: str  # where selecting it goes: a teams.microsoft.com deep link
+    preview: str  # Teams shows the first 150 characters
+    parameters: dict[str, str]  # the activity type's templateText variables
+    chain_id: int | None = None  # a later notice with the same chain replaces this one
+
+
 class Directory(Protocol):
     async def manager(self, user_id: str) -> DirectoryUser | None:
         """The user's line manager, or None if none is recorded."""
@@ -33,6 +46,11 @@ class Directory(Protocol):
         ...
 
     async def send_mail(self, sender: str, to: str, subject: str, html: str) -> None: ...
+
+    async def notify_activity(self, user_id: str, notice: ActivityNotice) -> None:
+        """Put `notice` in the user's Teams activity feed (the app must be installed for
+        them: personally, or in a team they are in)."""
+        ...
 
 
 # Short waits are slept through; a longer Retry-After goes back to the outbox, which
@@ -102,6 +120,22 @@ class GraphClient(ServiceClient):
             "POST",
             f"/users/{quote(sender, safe='')}/sendMail",
             json={"message": message, "saveToSentItems": True},
+        )
+
+    async def notify_activity(self, user_id: str, notice: ActivityNotice) -> None:
+        # Needs TeamsActivity.Send. 204 No Content on success.
+        body: dict[str, Any] = {
+            "topic": {"source": "text", "value": notice.topic, "webUrl": notice.web_url},
+            "activityType": notice.activity_type,
+            "previewText": {"content": notice.preview[:150]},
+            "templateParameters": [
+                {"name": name, "value": value} for name, value in notice.parameters.items()
+            ],
+        }
+        if notice.chain_id is not None:
+            body["chainId"] = notice.chain_id
+        await self._call(
+            "POST", f"/users/{quote(user_id, safe='')}/teamwork/sendActivityNotification", json=body
         )
 
     async def _call(

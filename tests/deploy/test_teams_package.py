@@ -4,6 +4,7 @@ argument checks, and icons that meet Teams' rules (sizes, white-on-transparent o
 from __future__ import annotations
 
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import jsonschema
 import pytest
 
 from bot.conversation.dialogue import COMMANDS
+from bot.escalation import activity_feed
 from bot.packaging import icons
 from bot.packaging.manifest import (
     TEMPLATE,
@@ -98,6 +100,20 @@ def test_descriptions_say_what_the_bot_is_and_is_not_for() -> None:
         assert point in full
     assert "NOT HR or legal advice" in full
     assert "not for official Parliament accounts" in full
+
+
+def test_activity_types_are_the_ones_the_bot_sends_with_the_parameters_it_fills() -> None:
+    manifest = render_manifest(GOOD)
+    declared = {a["type"]: a for a in manifest["activities"]["activityTypes"]}
+    assert set(declared) == {activity_feed.REQUEST, activity_feed.REMINDER}
+    # Graph fills {actor} (the app's name); the bot sends every other variable, no more.
+    sent = {"asker", "request"}
+    for activity in declared.values():
+        variables = set(re.findall(r"\{(\w+)\}", activity["templateText"]))
+        assert variables == {"actor"} | sent, activity
+        assert activity["description"]
+    # Activity feed notifications need the app's Entra id in webApplicationInfo.
+    assert manifest["webApplicationInfo"]["id"] == APP_ID
 
 
 def test_personal_commands_are_ones_the_bot_understands() -> None:

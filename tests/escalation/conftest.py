@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -72,6 +73,16 @@ class World:
     async def until(self, predicate: Callable[[list[Sent]], bool]) -> list[Sent]:
         return await self.connector.wait_until(predicate)
 
+    async def idle(self) -> None:
+        """Wait until the outbox has nothing left to send (the worker has caught up)."""
+        store = self.app[ESCALATION_KEY].store
+        for _ in range(500):
+            counts = await store.outbox_counts()
+            if not counts.get("pending") and not counts.get("sending"):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the outbox is still busy: {counts}")
+
     async def ticket(self, ticket_id: int = 1) -> Ticket:
         found = await self.app[ESCALATION_KEY].store.get(ticket_id)
         assert found is not None
@@ -135,6 +146,7 @@ def escalation_settings(
 
 def directory(graph: FakeGraph) -> None:
     graph.add(FakeUser(MANAGER.aad_object_id, MANAGER.name, "alex.boss@example.org"))
+    graph.add(FakeUser(DCCT_MEMBER.aad_object_id, DCCT_MEMBER.name, "dana.comms@example.org"))
     graph.add(FakeUser(ASKER.aad_object_id, ASKER.name, "morag@example.org", MANAGER.aad_object_id))
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import aiohttp
 import pytest
 
 from bot.fakes.graph import FakeGraph, FakeUser
 from bot.fakes.identity import FakeIdentity
-from bot.graph.client import GraphClient
+from bot.graph.client import ActivityNotice, GraphClient
 from bot.graph.tokens import MsalGraphTokens, TokenError
 from bot.http import ServiceError
 
@@ -93,3 +94,45 @@ async def test_wrong_secret_is_a_clear_token_error() -> None:
         )
         with pytest.raises(TokenError, match="invalid_client"):
             await tokens.token()
+
+
+async def test_activity_notification_in_graph_wire_format(graph) -> None:  # type: ignore[no-untyped-def]
+    fake, _, client, _ = graph
+    fake.add(FakeUser("boss", "Alex Boss", "alex@example.org"))
+    notice = ActivityNotice(
+        activity_type="escalationRequest",
+        topic="Request #7",
+        web_url="https://teams.microsoft.com/l/message/19:chat/123",
+        preview="x" * 200,
+        parameters={"asker": "Morag", "request": "#7"},
+        chain_id=7,
+    )
+    await client.notify_activity("boss", notice)
+    assert fake.notifications == [
+        {
+            "user": "boss",
+            "topic": {"source": "text", "value": "Request #7",
+                      "webUrl": "https://teams.microsoft.com/l/message/19:chat/123"},
+            "activityType": "escalationRequest",
+            "previewText": {"content": "x" * 150},
+            "templateParameters": [{"name": "asker", "value": "Morag"},
+                                   {"name": "request", "value": "#7"}],
+            "chainId": 7,
+        }
+    ]  # fmt: skip
+    with pytest.raises(ServiceError) as refused:
+        await client.notify_activity("boss", replace(notice, activity_type="undeclared"))
+    assert (refused.value.status, refused.value.code) == (400, "BadRequest")
+    with pytest.raises(ServiceError) as refused:
+        await client.notify_activity("boss", replace(notice, web_url="https://evil.example/"))
+    assert refused.value.status == 400
+    with pytest.raises(ServiceError) as missing:
+        await client.notify_activity("nobody", notice)
+    assert missing.value.status == 404
+    fake.fail_next(403, endpoint="/sendActivityNotification")
+    with pytest.raises(ServiceError) as forbidden:
+        await client.notify_activity("boss", notice)
+    assert (forbidden.value.status, forbidden.value.code, forbidden.value.transient) == (
+        403, "Forbidden", False
+    )  # fmt: skip
+    assert len(fake.notifications) == 1
