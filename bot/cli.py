@@ -240,7 +240,7 @@ async def store_migrate(source_url: str, target_url: str, out: TextIO) -> int:
         await source.close()
         await target.close()
     for table, (read, written) in counts.items():
-        print(f"{table:10} {read:7} read {written:7} copied {read - written:7} already there",
+        print(f"{table:13} {read:7} read {written:7} copied {read - written:7} already there",
               file=out)  # fmt: skip
     return 0
 

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.connector import BotConnectorClient
 from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person
+from bot.escalation.activity_feed import ActivityFeed, FeedConfig
 from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.lifecycle import LateRules
 from bot.escalation.service import EscalationService

@@ -385,6 +385,9 @@ async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: 
     world.clock.advance(timedelta(days=days + 1))
     purges = world.app[PURGES_KEY]
     counts = await purge_once(purges, world.clock, days)
+    assert set(counts) == {"feedback", "welcomes", "answer_events", "tickets", "proposals"}, (
+        "every store that holds personal data or its traces has a purge"
+    )
     assert counts["tickets"] == 1
     assert await world.app[ESCALATION_KEY].store.get(ticket.id) is None
     mine = await world.answer_card_for(ASKER, "my requests")

@@ -6,22 +6,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.types import Route, Verdict
 from bot.escalation import lifecycle
 from bot.escalation.lifecycle import Expert
 from bot.escalation.store import TicketStore
 from bot.escalation.tickets import Outcome, Status, Ticket
+from bot.store.answers import AnswerEvent, AnswerStore
 from bot.store.database import Database, Tx
 from bot.store.feedback import Feedback, FeedbackStore
 from bot.store.postgres import PostgresDatabase
+from bot.store.proposals import Proposal, ProposalStatus, ProposalStore
 from bot.store.sqlite import SqliteDatabase
 from bot.store.welcomes import WelcomeStore
 from tests.conftest import ROOT
 from tests.store.helpers import confirmed
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PROPOSAL = Proposal(0, 1, ProposalStatus.PENDING, "May I post the report?", Verdict.OK, ("D4",),
+                    Route.DCCT, "Yes.", "Dana", "aad-d", NOW, "sha256:1")  # fmt: skip
+ANSWERED = AnswerEvent(NOW, "ok", "entry-a", ("D4",), "high", "sha256:1", "msteams")
 EXPERT = Expert("Alex Boss", "aad-boss", {"serviceUrl": "http://x/",
                 "conversation": {"id": "a:boss"}}, "activity-7")  # fmt: skip
 
@@ -58,6 +65,8 @@ async def fill(path: Path) -> tuple[list[Ticket], list[Feedback]]:
     for item in feedback:
         await FeedbackStore(db).record(item)
     await WelcomeStore(db).first("a:chat", NOW)
+    await ProposalStore(db).create(PROPOSAL)
+    await AnswerStore(db).record(ANSWERED)
     tickets = [t for t in [await store.get(m.id) for m in made] if t is not None]
     await db.close()
     return tickets, feedback
@@ -75,7 +84,9 @@ async def test_store_migrate_moves_a_sqlite_file_to_postgres(
 
     done = store_migrate(f"sqlite:///{path}", postgres_url)
     assert done.returncode == 0, done.stderr
-    assert "tickets          5 read       5 copied       0 already there" in done.stdout
+    assert "tickets             5 read       5 copied       0 already there" in done.stdout
+    assert "proposals           1 read       1 copied       0 already there" in done.stdout
+    assert "answer_events       1 read       1 copied       0 already there" in done.stdout
 
     target = PostgresDatabase(postgres_url)
     await target.open()
@@ -89,6 +100,13 @@ async def test_store_migrate_moves_a_sqlite_file_to_postgres(
         assert [(k, "pending" if k in held else s, a) for k, s, a in before] == await outbox(target)
         assert await FeedbackStore(target).all() == feedback
         assert await WelcomeStore(target).first("a:chat", NOW) is False, "copied too"
+        # Every table of every migration: the DCCT's proposals and the answer records too.
+        proposals = ProposalStore(target)
+        [copied] = await proposals.with_status(ProposalStatus.PENDING)
+        assert copied == replace(PROPOSAL, id=copied.id)
+        assert (await proposals.create(replace(PROPOSAL, ticket_id=2))).id == copied.id + 1
+        wide = (NOW - timedelta(days=1), NOW + timedelta(days=1))
+        assert await AnswerStore(target).between(*wide) == [ANSWERED]
         # New tickets continue after the copied ids, and the offer rule still holds.
         new = await store.create(confirmed(NOW, 9))
         assert new.id == max(t.id for t in tickets) + 1
@@ -99,7 +117,7 @@ async def test_store_migrate_moves_a_sqlite_file_to_postgres(
 
     rerun = store_migrate(f"sqlite:///{path}", postgres_url)
     assert rerun.returncode == 0, rerun.stderr
-    assert "tickets          5 read       0 copied       5 already there" in rerun.stdout
+    assert "tickets             5 read       0 copied       5 already there" in rerun.stdout
 
 
 def test_store_migrate_refuses_what_it_cannot_use(tmp_path: Path) -> None:
