@@ -89,10 +89,15 @@ class World:
         return found
 
     async def answer_card_for(self, user: TeamsUser, question: str) -> dict[str, Any]:
+        """Ask as `user`; the card the bot answers with in their conversation (the outbox
+        worker may post elsewhere meanwhile: another person's notice, a card update)."""
         before = len(self.connector.sent)
         await self.post(activities.message(question, user, self.connector.service_url))
-        sent = await self.until(lambda s: len(s) > before)
-        [card] = cards_in(sent[before:])
+
+        def replies(sent: list[Sent]) -> list[Sent]:
+            return [s for s in sent[before:] if s.conversation_id == user.conversation_id]
+
+        [card] = cards_in(replies(await self.until(lambda s: len(replies(s)) > 0)))
         return card
 
     async def press(
