@@ -168,6 +168,8 @@ async def create_app(
         tickets=app[ESCALATION_KEY].store if ESCALATION_KEY in app else None,
         connector=connector,
         clock=clock,
+        # The DCCT's queue of rulings to approve (the rulings desk's own store).
+        proposals=app[RULINGS_KEY].store if RULINGS_KEY in app else None,
     )
     setup_bot(
         app,

@@ -24,6 +24,7 @@ from bot.store.answers import AnswerStore
 from bot.store.connect import database_from_settings, sqlite_path
 from bot.store.database import Database
 from bot.store.feedback import FeedbackStore
+from bot.store.proposals import ProposalStore
 from bot.store.sqlite import SqliteDatabase
 
 
@@ -61,7 +62,8 @@ async def report_text(
         await db.open()  # brings an older database's schema up to date, as the bot does
         clock = SystemClock()
         source = InsightsSource(AnswerStore(db), FeedbackStore(db), TicketStore(db), knowledge,
-                                clock, retention_days=retention_days)  # fmt: skip
+                                clock, retention_days=retention_days,
+                                proposals=ProposalStore(db))  # fmt: skip
         period = Period.from_dates(since, until, clock.now()) if since else None
         return render_text(await source.report(period))
     finally:

@@ -34,7 +34,7 @@ class PendingProposals(Protocol):
 
 
 class NoProposals:
-    """Until a proposals store is wired in: none are pending."""
+    """Where there is no rulings desk (no escalation, so no proposals): none are pending."""
 
     async def pending_count(self) -> int:
         return 0

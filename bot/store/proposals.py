@@ -241,6 +241,18 @@ class ProposalStore:
 
         return await self.db.read(read)
 
+    async def pending_count(self) -> int:
+        """Proposals waiting for a second DCCT member (the insights show the number)."""
+
+        async def read(tx: Tx) -> int:
+            rows = await tx.fetch(
+                "SELECT COUNT(*) AS n FROM proposals WHERE status = ?",
+                (ProposalStatus.PENDING.value,),
+            )
+            return int(rows[0]["n"])
+
+        return await self.db.read(read)
+
     async def expire_pending_before(self, cutoff: datetime) -> int:
         """Pending proposals older than the retention period: expired, text deleted."""
 

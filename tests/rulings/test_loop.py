@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from bot.fakes.tokens import StaticBotTokens
 from bot.rulings.desk import NOT_DCCT, OWN_PROPOSAL
 from bot.store.proposals import ProposalStatus
 from tests.channels.conftest import actions_of, card_text, cards_in, start
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, ROOT
 from tests.escalation.conftest import (
     ASKER,
     DCCT_MEMBER,
@@ -318,3 +321,40 @@ async def test_my_requests_says_when_an_answer_was_given_under_an_older_policy(
     assert older is not None
     mine = await world.answer_card_for(ASKER, "my requests")
     assert "Answered under an older version of the policy" in card_text(mine)
+
+
+def proposals_to_approve(card: dict[str, Any]) -> str:
+    [facts] = [b for b in card["body"] if b.get("type") == "FactSet"]
+    return next(f["value"] for f in facts["facts"] if f["title"] == "Proposals to approve")  # type: ignore[no-any-return]
+
+
+async def insights_cli(world: World) -> str:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "insights", "--database",
+         str(world.settings.store.database_path)],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_the_insights_count_the_proposals_waiting_for_a_second_member(
+    world: World,
+) -> None:
+    with_second_member(world)
+    request = await dcct_request(world, QUESTION, learn=True)
+    before = await world.answer_card_for(DCCT_MEMBER, "insights")
+    assert proposals_to_approve(before) == "0"
+    proposal = await propose(world, await open_form(world, await answered(world, request)))
+
+    pending = await world.answer_card_for(DCCT_MEMBER, "insights")
+    assert proposals_to_approve(pending) == "1", "a real count: the DCCT's own queue"
+    assert ANONYMISED not in card_text(pending), "the proposal's text stays on the desk"
+    assert "Proposals waiting for a second DCCT member: 1\n" in await insights_cli(world)
+
+    await world.press(SECOND, button(proposal, "Approve"))
+    decided = await world.answer_card_for(DCCT_MEMBER, "insights")
+    assert proposals_to_approve(decided) == "0"
+    assert "Proposals waiting for a second DCCT member: 0\n" in await insights_cli(world)

@@ -404,6 +404,7 @@ async def test_proposals_are_decided_once_and_removed_ones_lose_their_text(
 ) -> None:
     store = ProposalStore(database)
     made = await store.create(proposal(1))
+    assert await store.pending_count() == 1
     by: dict[str, Any] = {"by_name": "Eilidh", "by_aad": "aad-e", "at": NOW}
     approved = await store.decide(made.id, ProposalStatus.APPROVED, **by,
                                   only_if=(ProposalStatus.PENDING,),
@@ -411,6 +412,7 @@ async def test_proposals_are_decided_once_and_removed_ones_lose_their_text(
     assert approved is not None
     assert (approved.status, approved.decided_by, approved.policy_version) == (
         ProposalStatus.APPROVED, "Eilidh", "sha256:aaaaaaaaaaaa")  # fmt: skip
+    assert await store.pending_count() == 0, "approved: no longer waiting"
     assert await store.get(made.id) == approved, "reads back exactly as written"
     assert await store.decide(made.id, ProposalStatus.REJECTED, **by,
                               only_if=(ProposalStatus.PENDING,)) is None  # fmt: skip
