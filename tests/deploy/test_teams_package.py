@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.conversation.dialogue import COMMANDS
+from bot.conversation.dialogue import COMMANDS, DCCT_COMMANDS
 from bot.escalation import activity_feed
 from bot.packaging import icons
 from bot.packaging.manifest import (
@@ -123,11 +123,15 @@ def test_personal_commands_are_ones_the_bot_understands() -> None:
     titles = [c["title"] for c in command_list["commands"]]
     assert titles == ["help", "my requests", "privacy"]
     assert all(c["description"] for c in command_list["commands"])
-    # The DCCT's desk is offered in the team (the DCCT channel), not to every member of staff.
+    # The DCCT's desk and insights are offered in the team (the DCCT channel), not to
+    # every member of staff.
     assert team_list["scopes"] == ["team"]
-    assert [c["title"] for c in team_list["commands"]] == ["rulings"]
+    team = [c["title"] for c in team_list["commands"]]
+    assert team == ["rulings", "insights"]
+    assert all(c["description"].startswith("DCCT only: ") for c in team_list["commands"])
     # Each title is a command the dialogue answers, and each kind of command is offered.
-    assert {COMMANDS[t] for t in [*titles, "rulings"]} == set(COMMANDS.values())
+    understood = {**COMMANDS, **DCCT_COMMANDS}
+    assert {understood[t] for t in [*titles, *team]} == set(understood.values())
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,13 @@ async def test_a_reminder_replaces_the_alert_with_one_linking_to_the_reminder(
     first, reminder = world.graph.notifications
     assert reminder["activityType"] == "escalationReminder"
     assert reminder["chainId"] == first["chainId"] == 1, "one entry in the feed, updated"
-    assert reminder["topic"]["webUrl"] != first["topic"]["webUrl"]
+    # The reminder is now the one live request card (the first lost its buttons): the
+    # alert opens it, not the first copy.
+    ticket = await world.ticket()
+    linked = [unquote(urlsplit(n["topic"]["webUrl"]).path).rsplit("/", 1)[1]
+              for n in (first, reminder)]  # fmt: skip
+    assert linked[1] == ticket.expert_activity_id
+    assert linked[0] != linked[1]
 
 
 @pytest.mark.parametrize("status", [403, 500])
