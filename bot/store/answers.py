@@ -7,7 +7,7 @@ the time only to the hour, so a record cannot be matched to a person's message b
 timestamp. Records are deleted after `INSIGHTS_RETENTION_DAYS`.
 
 `AnswerStore` runs on SQLite and PostgreSQL alike (bot/store/README.md); the table is
-migration 3.
+migration 4.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _event(row: Row) -> AnswerEvent:
 
 
 class AnswerStore:
-    """The records in the database (SQLite or PostgreSQL; migration 3)."""
+    """The records in the database (SQLite or PostgreSQL; migration 4)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
