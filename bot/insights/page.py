@@ -114,6 +114,11 @@ def render_page(insights: Insights, *, viewer: str, local: bool = False) -> str:
         [[r.label, r.requests.text, r.answered.text, r.median_hours, r.reminded.text]
          for r in insights.routes],
     )  # fmt: skip
+    waiting = (
+        "proposal waiting for a second DCCT member"
+        if insights.pending_proposals == 1
+        else "proposals waiting for a second DCCT member"
+    )
     banner = (
         "<p class='banner'>Local mode: no sign-in; whoever uses this machine stands in for "
         "the DCCT.</p>"
@@ -136,7 +141,7 @@ def render_page(insights: Insights, *, viewer: str, local: bool = False) -> str:
 <ul class="figures" aria-label="Key figures">
 {_figure("questions answered", insights.questions.text)}
 {_figure('answered with low confidence or "ask first"', insights.unsure)}
-{_figure("proposals waiting for a second DCCT member", str(insights.pending_proposals))}
+{_figure(waiting, str(insights.pending_proposals))}
 </ul>
 <section><h2>Questions per week, by verdict</h2>
 {charts.weekly_verdicts(weeks, insights.chart_max)}

@@ -7,11 +7,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.types import Route
+from bot.core.types import Route, Verdict
 from bot.escalation.tickets import Status, Ticket, encode
 from bot.store.answers import AnswerEvent, AnswerLog
 from bot.store.database import Database, Tx
 from bot.store.feedback import Feedback, FeedbackStore
+from bot.store.proposals import Proposal, ProposalStatus
 
 # Wednesday 7 January 2026, 10:00 in Edinburgh (GMT): weeks start on 5, 12, 19 January.
 WEEK1 = datetime(2026, 1, 7, 10, 0, tzinfo=UTC)
@@ -138,3 +139,10 @@ async def seed_showcase(log: AnswerLog, feedback: FeedbackStore, start: datetime
     await feedback.record(Feedback("show-shared", "workplace-photos", "caution", "sha256:v1",
                                    False, "msteams", start + timedelta(days=30),
                                    comment=SHARED_COMMENT, question=SHARED_QUESTION))  # fmt: skip
+
+
+def proposal(ticket_id: int, when: datetime) -> Proposal:
+    """A ruling proposed on the DCCT's desk, waiting for a second member."""
+    return Proposal(0, ticket_id, ProposalStatus.PENDING, "Can I share the published report?",
+                    Verdict.OK, ("D4",), Route.NONE, "", "Dana Comms", "aad-dana", when,
+                    "sha256:151d76d8fc70")  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bot.app import ANSWERS_KEY, DATABASE_KEY, FEEDBACK_KEY
+from bot.app import ANSWERS_KEY, DATABASE_KEY, FEEDBACK_KEY, RULINGS_KEY
 from bot.clock import FakeClock
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
@@ -51,6 +51,9 @@ async def test_the_insights_page_in_a_browser(
         first_monday = datetime.combine(week_start(START) - timedelta(weeks=11), time(9), UTC)
         await seed.seed_showcase(app[ANSWERS_KEY], app[FEEDBACK_KEY], first_monday)
         await seed.seed_tickets(app[DATABASE_KEY], START - timedelta(weeks=2))
+        # Two rulings proposed on the DCCT's desk, not yet approved by a second member.
+        for ticket_id in (1, 2):
+            await app[RULINGS_KEY].store.create(seed.proposal(ticket_id, START))
         page = await browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-GB")
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -61,6 +64,8 @@ async def test_the_insights_page_in_a_browser(
         headings = await page.locator("h1, h2").all_inner_texts()
         assert headings[:3] == ["Insights for the DCCT", "Questions per week, by verdict",
                                 "Questions by topic"]  # fmt: skip
+        figures = await page.get_by_label("Key figures").inner_text()
+        assert "2\nproposals waiting for a second DCCT member" in figures
         charts = page.get_by_role("img")
         assert await charts.count() == 3
         assert await charts.first.get_attribute("aria-labelledby")
