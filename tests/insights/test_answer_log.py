@@ -47,6 +47,8 @@ async def test_the_bot_records_each_answer_without_text_or_person(running: Runni
     helpful = next(a for a in actions_of(card) if a["title"] == "👍 Helpful")
     await running.turn(activities.card_submit(helpful["data"], user, url, reply_to="activity-1"))
     await running.turn(activities.message("help", user, url))
+    [hello] = await running.turn(activities.message("Hi!", user, url))
+    assert cards_in([hello]) == [], "small talk: a friendly line, and not a question"
 
     log = running.app[ANSWERS_KEY]
     [recorded] = await log.between(NOW - timedelta(days=3650), NOW + timedelta(days=3650))
