@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from bot.core.knowledge import parse_route
 from bot.core.types import Route, Verdict
@@ -142,6 +142,50 @@ def validate_example(
     )
 
 
+class Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=Identified)
+Validator = Callable[[Any, str], tuple[Item | None, list[str]]]
+
+
+def read_jsonl(
+    path: Path, validate: Validator[Item], seen: dict[str, str]
+) -> tuple[list[tuple[str, Item]], list[str]]:
+    """Each valid entry of one JSON-lines knowledge file with where it is ("file:line"),
+    and every problem, each naming the file, the line, the entry's id and the field.
+
+    `seen` maps the ids already read (across files) to where: a repeat is a problem.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"{path}: cannot read: {exc}"]
+    entries: list[tuple[str, Item]] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{number}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        entry, found = validate(raw, where)
+        problems += found
+        if entry is None:
+            continue
+        if entry.id in seen:
+            problems.append(f"{where} '{entry.id}': field 'id' repeats {seen[entry.id]}")
+            continue
+        seen[entry.id] = where
+        entries.append((where, entry))
+    return entries, problems
+
+
 def example_files(directory: Path) -> list[Path]:
     return sorted((directory / "examples").glob("*.jsonl"))
 
@@ -153,28 +197,11 @@ def load_examples(directory: Path, clause_ids: set[str]) -> tuple[list[Example],
     seen: dict[str, str] = {}
     family_split: dict[str, tuple[str, str]] = {}
     for path in example_files(directory):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: cannot read: {exc}")
-            continue
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            example, found = validate_example(raw, where, clause_ids)
-            problems += found
-            if example is None:
-                continue
-            if example.id in seen:
-                problems.append(f"{where} '{example.id}': field 'id' repeats {seen[example.id]}")
-                continue
-            seen[example.id] = where
+        entries, found = read_jsonl(
+            path, lambda raw, where: validate_example(raw, where, clause_ids), seen
+        )
+        problems += found
+        for where, example in entries:
             first = family_split.setdefault(example.family, (example.split, where))
             if first[0] != example.split:
                 problems.append(

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core.examples import validate_example
+from bot.core.examples import read_jsonl, validate_example
 from bot.core.judge import Embedder, Matrix
 from bot.core.knowledge import MAX_ANSWER_CHARS
 from bot.core.policy import VERSION, long_date
@@ -139,31 +139,10 @@ def load_rulings(directory: Path, clause_ids: set[str]) -> tuple[list[Ruling], l
     path = rulings_path(directory)
     if not path.is_file():
         return [], []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"{path}: cannot read: {exc}"]
-    rulings: list[Ruling] = []
-    problems: list[str] = []
-    seen: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{RULINGS_FILE}:{number}"
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: not valid JSON: {exc.msg} at column {exc.colno}")
-            continue
-        ruling, found = validate_ruling(raw, where, clause_ids)
-        problems += found
-        if ruling is None:
-            continue
-        if ruling.id in seen:
-            problems.append(f"{where} '{ruling.id}': field 'id' repeats {seen[ruling.id]}")
-            continue
-        seen[ruling.id] = where
-        rulings.append(ruling)
+    entries, problems = read_jsonl(
+        path, lambda raw, where: validate_ruling(raw, where, clause_ids), seen={}
+    )
+    rulings = [ruling for _, ruling in entries]
     return rulings, problems
 
 
