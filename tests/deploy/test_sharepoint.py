@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from bot.channels.activity_protocol.outbound import ACTIVITY_KEY, REPLACES
+from bot.channels.activity_protocol.turns import JOIN_EVENT
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 SPFX = ROOT / "deploy" / "sharepoint"
 WEBPART = SPFX / "src" / "webparts" / "socialMediaAdviser"
@@ -133,6 +136,18 @@ def test_token_comes_from_the_bot_api_with_an_entra_token() -> None:
     assert "'/api/directline/token'" in client
     assert "'/api/directline/token/refresh'" in client
     assert "Authorization: `Bearer ${accessToken}`" in client
+
+
+def test_web_part_greets_on_open_and_replaces_cards_with_the_bots_keys() -> None:
+    # The web part's Web Chat says webchat/join (the bot's welcome, as /chat does) and puts
+    # a replacing card in the old one's place: the keys must be the ones the bot uses.
+    updates = (WEBPART / "chat" / "cardUpdates.ts").read_text(encoding="utf-8")
+    keys = dict(re.findall(r"export const (\w+): string = '([^']*)';", updates))
+    assert keys == {"JOIN_EVENT": JOIN_EVENT, "ACTIVITY_KEY": ACTIVITY_KEY, "REPLACES": REPLACES}
+    assert "'DIRECT_LINE/CONNECT_FULFILLED'" in updates
+    assert "name: JOIN_EVENT" in updates
+    webpart = (WEBPART / "SocialMediaAdviserWebPart.ts").read_text(encoding="utf-8")
+    assert "store: createStore({}, adviserMiddleware)" in webpart
 
 
 def test_user_facing_text() -> None:

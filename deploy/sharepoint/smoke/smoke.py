@@ -7,7 +7,9 @@ Everything stays on 127.0.0.1: this serves page.html (the bundle from dist/ with
 modules stubbed), a fake bot backend (POST /api/directline/token and /refresh), and a fake
 Direct Line service over HTTPS with a throwaway certificate; Chromium is told that
 directline.botframework.com is that server. The fake bot answers with the real adviser's
-Adaptive Cards (bot.core + bot.teams.cards). Screenshots go to --out. Prints
+Adaptive Cards (bot.core + bot.conversation.cards): the welcome when the web part says
+`webchat/join`, an answer card, and a replacing card (`channelData.replacesActivity`) for a
+feedback press, as the bot's activity protocol sends them. Screenshots go to --out. Prints
 "N passed, N failed" and exits non-zero on a failure.
 """
 
@@ -40,8 +42,10 @@ SPFX = HERE.parent
 ROOT = SPFX.parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.channels.activity_protocol.outbound import ACTIVITY_KEY, REPLACES  # noqa: E402
+from bot.channels.activity_protocol.turns import JOIN_EVENT  # noqa: E402
+from bot.conversation.cards import answer_card, welcome_card  # noqa: E402
 from bot.core import Adviser  # noqa: E402
-from bot.teams.cards import answer_card  # noqa: E402
 
 USER_ID = "dl_00000000-0000-0000-0000-00000000abcd"
 DIRECTLINE_HOST = "directline.botframework.com"
@@ -72,6 +76,8 @@ class Fakes:
         self.calls: list[str] = []
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.sockets: dict[str, list[web.WebSocketResponse]] = {}
+        self.welcomed: set[str] = set()
+        self.asked: dict[str, str] = {}
 
     # -- the bot backend
     async def token(self, request: web.Request) -> web.Response:
@@ -145,20 +151,37 @@ class Fakes:
         activity["from"] = {"id": USER_ID, "name": activity.get("from", {}).get("name")}
         activity["timestamp"] = "2026-01-05T10:00:00Z"
         await self.push(conversation, activity)
-        text = activity.get("text") or (activity.get("value") or {}).get("question") or ""
-        if activity.get("type") == "message" and text:
+        value = activity.get("value") or {}
+        text = activity.get("text") or value.get("question") or ""
+        if activity.get("type") == "event" and activity.get("name") == JOIN_EVENT:
+            if conversation not in self.welcomed:  # the bot welcomes once per conversation
+                self.welcomed.add(conversation)
+                await self.push(conversation, self.reply(welcome_card(30)))
+        elif activity.get("type") == "message" and value.get("action") == "feedback":
+            # As the bot does: the answer card again, thanked and without feedback buttons,
+            # in the pressed card's place.
+            advice = self.adviser.advise(self.asked[conversation])
+            card = answer_card(advice, self.adviser.knowledge, state="smoke", feedback="helpful")
+            replaces = {REPLACES: value.get(ACTIVITY_KEY)}
+            await self.push(conversation, self.reply(card, channelData=replaces))
+        elif activity.get("type") == "message" and text:
+            self.asked[conversation] = text
             advice = self.adviser.advise(text)
-            card = answer_card(advice, self.adviser.knowledge, text)
-            reply = {
-                "type": "message",
-                "from": {"id": "adviser", "name": "Adviser", "role": "bot"},
-                "timestamp": "2026-01-05T10:00:01Z",
-                "attachments": [
-                    {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
-                ],
-            }
-            await self.push(conversation, reply)
+            card = answer_card(advice, self.adviser.knowledge, state="smoke")
+            await self.push(conversation, self.reply(card))
         return self.cors(web.json_response({"id": activity["id"]}))
+
+    @staticmethod
+    def reply(card: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "from": {"id": "adviser", "name": "Adviser", "role": "bot"},
+            "timestamp": "2026-01-05T10:00:01Z",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+            ],
+            **extra,
+        }
 
 
 def page_app(fakes: Fakes) -> web.Application:
@@ -285,6 +308,16 @@ SEND = """(() => {
   return 'sent';
 })()"""
 
+PRESS = """(() => {
+  const button = [...document.querySelectorAll('.ac-pushButton')].find(b => b.title === %s);
+  if (!button) { return 'no button'; }
+  button.click();
+  return 'pressed';
+})()"""
+BUTTONS = "[...document.querySelectorAll('.ac-pushButton')].filter(b => b.title === %s).length"
+WELCOME = "Try one of these:"
+HELPFUL = "👍 Helpful"
+
 INTRO = (
     "Ask about your personal social media use under the SPCB Social Media policy. "
     "It is not HR or legal advice. Official Parliament accounts: the DCCT."
@@ -333,12 +366,26 @@ async def run(out: Path) -> int:
         text = await browser.wait_for("Type your message", 10)
         if "Is this OK to post?" not in text or INTRO not in text:
             return f"header missing: {text[:300]!r}"
+        text = await browser.wait_for(WELCOME, 10)
+        if text.count(WELCOME) != 1:
+            return f"no welcome on first open (or more than one): {text[-400:]!r}"
         sent = await browser.evaluate(SEND % json.dumps("can i post a selfie at my desk?"))
         if sent != "sent":
             return str(sent)
         text = await browser.wait_for("Policy clauses", 10)
         if "Policy clauses" not in text or "can i post a selfie at my desk?" not in text:
             return f"no answer card: {text[-400:]!r}"
+        if await browser.evaluate(PRESS % json.dumps(HELPFUL)) != "pressed":
+            return "no Helpful button on the answer card"
+        text = await browser.wait_for("Thanks for your feedback.", 10)
+        if "Thanks for your feedback." not in text:
+            return f"no thanks after the press: {text[-400:]!r}"
+        if text.count("Policy clauses") != 1 or await browser.evaluate(
+            BUTTONS % json.dumps(HELPFUL)
+        ):
+            return "the pressed card was not replaced in place: its Helpful button is still live"
+        if text.count(WELCOME) != 1:
+            return "the welcome came again"
         return ""
 
     def shows(message: str, seconds: float) -> Callable[[], Awaitable[str]]:

@@ -6,7 +6,8 @@
  * - a bot card naming another in `channelData.replacesActivity` takes that card's id and place
  *   in the transcript, so an answered or used card's buttons are gone (Direct Line cannot
  *   update a sent activity).
- * Keys shared with the bot: bot/channels/botframework/outbound.py.
+ * Keys shared with the bot: bot/channels/activity_protocol/outbound.py and turns.py
+ * (tests/deploy/test_sharepoint.py checks they agree).
  */
 
 export const JOIN_EVENT: string = 'webchat/join';
