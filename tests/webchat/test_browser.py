@@ -2,8 +2,8 @@
 the local Direct Line stand-in and the bot, all on 127.0.0.1.
 
 Needs `bash scripts/fetch-webchat` and /usr/bin/chromium; `scripts/test` provides both.
-Screenshots of the main steps, at desktop (1280×800) and phone (390×844, 360×780) sizes,
-land in artifacts/ (or $ADVISER_ARTIFACTS).
+Screenshots of the main steps (welcome, answer, escalation preview, answered), at desktop
+(1280×800) and phone (390×844, 360×780) sizes, land in artifacts/ (or $ADVISER_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -290,4 +290,15 @@ async def test_a_phone_sees_the_whole_card_and_whom_it_goes_to(
     await chat.shot(f"webchat-{name}-3-preview")
     page_width = await page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= viewport["width"], "nothing scrolls sideways"
+    # Sent and answered: on a phone too, the used cards keep no live buttons.
+    await page.get_by_role("checkbox").last.check()
+    await page.locator('.ac-pushButton[title="Send request"]').click()
+    await page.locator('.ac-pushButton[title="OK to post"]').click(timeout=10_000)
+    answer = page.get_by_text(re.compile(r"Answer from Local user \(Line manager\)"))
+    await answer.first.wait_for(timeout=10_000)
+    for title in ("Send request", "OK to post", "Not OK", "Needs changes", "Close"):
+        assert await push_buttons(page, title) == 0, title
+    await answer.first.scroll_into_view_if_needed()
+    await chat.shot(f"webchat-{name}-4-answered")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     assert chat.errors == []
