@@ -262,7 +262,10 @@ class EscalationService:
             return Reply(text="Type your answer in the box, then press **Reply**.")
         now = self.clock.now()
         return await self._settle(
-            ticket, lambda t: lifecycle.answered(t, outcome, answer, actor.name, now), "answered"
+            actor,
+            ticket,
+            lambda t: lifecycle.answered(t, outcome, answer, actor.name, now),
+            "answered",
         )
 
     async def _take(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
@@ -271,19 +274,23 @@ class EscalationService:
             ticket.id, lambda t: lifecycle.taken(t, actor.name, now), now
         )
         if updated is None:
-            return await self._already(ticket.id)
+            return await self._already(ticket.id, actor)
         self.wake()
         return Reply(replace=cards.request_card(updated, self.signer))
 
     async def _close(self, actor: Person, ticket: Ticket, data: Mapping[str, Any]) -> Reply:
         now = self.clock.now()
-        return await self._settle(ticket, lambda t: lifecycle.closed(t, actor.name, now), "closed")
+        return await self._settle(
+            actor, ticket, lambda t: lifecycle.closed(t, actor.name, now), "closed"
+        )
 
-    async def _settle(self, ticket: Ticket, transition: Transition, event: str) -> Reply:
+    async def _settle(
+        self, actor: Person, ticket: Ticket, transition: Transition, event: str
+    ) -> Reply:
         """Close the ticket once: a second DCCT member pressing later sees who did."""
         updated = await self.store.apply(ticket.id, transition, self.clock.now())
         if updated is None:
-            return await self._already(ticket.id)
+            return await self._already(ticket.id, actor)
         log.info(
             "escalation.settled",
             extra=logs.fields(
@@ -296,7 +303,7 @@ class EscalationService:
         self.wake()
         return Reply(replace=cards.request_card(updated, self.signer))
 
-    async def _already(self, ticket_id: int) -> Reply:
+    async def _already(self, ticket_id: int, actor: Person) -> Reply:
         current = await self.store.get(ticket_id)
         if current is None:
             return Reply(text=STALE_BUTTON)
@@ -306,7 +313,10 @@ class EscalationService:
         else:
             who = current.answered_by or current.taken_by or "Someone else"
             status = cards.STATUS_WORDS[current.status]
-            said = f"{who} has already dealt with this request ({status})."
+            if who == actor.name:  # their own earlier press (the ticket keeps names only)
+                said = f"You have already dealt with this request ({status})."
+            else:
+                said = f"{who} has already dealt with this request ({status})."
         return Reply(replace=cards.request_card(current, self.signer), text=said)
 
     # --- the asker again ------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest
 
 from bot.app import ADVISER_KEY, ESCALATION_KEY, PURGES_KEY
 from bot.escalation.tickets import Status
-from bot.fakes.connector import Sent
+from bot.fakes.activities import TeamsUser
+from bot.fakes.connector import Member, Sent
 from bot.store.retention import purge_once
 from tests.channels.conftest import actions_of, card_text, cards_in
 from tests.escalation.conftest import (
@@ -28,6 +29,12 @@ from tests.escalation.conftest import (
 
 pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
 
+OTHER = TeamsUser(  # a second DCCT member
+    id="29:dcct-two",
+    name="Jo Comms",
+    aad_object_id="aad-dcct-2",
+    conversation_id="19:dcct-channel@thread.tacv2;messageid=1",
+)
 QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
 
 
@@ -208,14 +215,19 @@ async def test_no_manager_on_record_goes_to_the_dcct_channel_and_the_asker_is_to
     ticket = await world.ticket()
     assert (ticket.route, ticket.rerouted, ticket.status) == ("dcct", "no_manager", Status.SENT)
 
-    # A DCCT member takes it, then answers; a second member pressing later is told.
+    # A DCCT member takes it, then answers; pressing later, they and another member are told.
+    world.connector.members[DCCT_TEAM].append(Member(OTHER.id, OTHER.name, OTHER.aad_object_id))
     [taken] = await world.press(DCCT_MEMBER, button(posted, "Take it"))
     assert "Dana Comms is answering this" in card_text(cards_in([taken])[0])
     await world.press(DCCT_MEMBER, {**button(posted, "Reply"), "answer": "Use your own voice."})
     sent = await world.until(lambda s: any("Answer from Dana Comms (DCCT)" in card_text(c)
                                            for c in cards_in(s)))  # fmt: skip
     replies = await world.press(DCCT_MEMBER, {**button(posted, "Close")}, expect=2)
-    assert any("already dealt with" in (r.activity.get("text") or "") for r in replies)
+    said = [r.activity.get("text") for r in replies if r.activity.get("text")]
+    assert said == ["You have already dealt with this request (answered)."]
+    replies = await world.press(OTHER, {**button(posted, "Close")}, expect=2)
+    said = [r.activity.get("text") for r in replies if r.activity.get("text")]
+    assert said == ["Dana Comms has already dealt with this request (answered)."]
 
 
 async def test_reply_needs_text(world: World) -> None:
