@@ -291,7 +291,8 @@ async def test_a_phone_sees_the_whole_card_and_whom_it_goes_to(
     page_width = await page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= viewport["width"], "nothing scrolls sideways"
     # Sent and answered: on a phone too, the used cards keep no live buttons.
-    await page.get_by_role("checkbox").last.check()
+    agree = page.get_by_role("checkbox", name=CONSENT)
+    await agree.last.check()  # .last: Web Chat also keeps a hidden copy of the card
     await page.locator('.ac-pushButton[title="Send request"]').click()
     await page.locator('.ac-pushButton[title="OK to post"]').click(timeout=10_000)
     answer = page.get_by_text(re.compile(r"Answer from Local user \(Line manager\)"))
