@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from aiohttp import web
 
@@ -20,7 +21,9 @@ LABELS = {
 }
 
 
-def run(host: str | None = None, port: int | None = None) -> int:
+def run(host: str | None = None, port: int | None = None, **services: Any) -> int:
+    """Serve until SIGINT/SIGTERM. `services` go to `create_app` (stand-ins for a fuzz
+    run or a trial; the defaults are the real ones)."""
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -47,7 +50,7 @@ def run(host: str | None = None, port: int | None = None) -> int:
 
     try:
         web.run_app(
-            create_app(settings),
+            create_app(settings, **services),
             host=host,
             port=port,
             print=listening,
