@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.channels.activity_protocol.outbound import ConnectorHolder
 from bot.channels.activity_protocol.setup import sdk_channel, setup_bot
 from bot.channels.activity_protocol.tokens import BotTokens, bot_token_source
+from bot.channels.inbound import ServiceUrls
 from bot.clock import Clock, SystemClock
 from bot.conversation.escalation_port import Escalations
 from bot.conversation.signing import CardSigner
@@ -121,6 +122,7 @@ async def create_app(
         else CardSigner.ephemeral()
     )
     app[SIGNER_KEY] = signer
+    service_urls = ServiceUrls()  # where replies may go; a local stand-in adds its own
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
         await database.open()  # connects, and migrates the schema under a lock
@@ -184,6 +186,7 @@ async def create_app(
         tokens=tokens,
         connector=connector,
         signer=signer,
+        service_urls=service_urls,
         rulings=app[RULINGS_KEY].desk if RULINGS_KEY in app else None,
         insights=insights,
     )
@@ -193,5 +196,5 @@ async def create_app(
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     if settings.webchat.directline_secret:
         setup_webchat_tokens(app, settings, http)
-    setup_local_chat(app, settings, http)
+    setup_local_chat(app, settings, http, service_urls)
     return app

@@ -14,9 +14,10 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import logs
+from bot.channels.inbound import ServiceUrls
 from bot.http import SharedSession
 from bot.settings import Settings
-from bot.webchat.local_directline import LocalDirectLine
+from bot.webchat.local_directline import CONNECTOR_PREFIX, LocalDirectLine
 
 STATIC = Path(__file__).parent / "static"
 CLIENT = STATIC / "vendor" / "webchat.js"
@@ -48,12 +49,13 @@ def missing_client_page(project: Path) -> str:
 
 
 def setup_local_chat(
-    app: web.Application, settings: Settings, http: SharedSession
+    app: web.Application, settings: Settings, http: SharedSession, service_urls: ServiceUrls
 ) -> LocalDirectLine | None:
     if not settings.local_mode:
         return None  # production web chat is the SharePoint web part and Azure Direct Line
     directline = LocalDirectLine(http)
     directline.mount(app)
+    service_urls.allow_own(CONNECTOR_PREFIX + "/")
     if not CLIENT.is_file():
         log.error("webchat.client_missing", extra=logs.fields(path=str(CLIENT)))
 

@@ -44,6 +44,91 @@ async def test_malformed_bodies_get_clear_4xx(running: Running) -> None:
     assert running.connector.sent == []
 
 
+def invoke(name: str, value: Any, service_url: str) -> dict[str, Any]:
+    return {"type": "invoke", "name": name, "value": value, "channelId": "msteams",
+            "serviceUrl": service_url, "conversation": {"id": "c1"}, "from": {"id": "u1"},
+            "recipient": {"id": "b1"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{}", "application/json; charset=bogus", 415),
+        (b"{}", "application/json; charset=base64", 415),
+        (b"{}", "application/json; charset=utf-7", 415),
+        (b"[" * 10_000 + b"]" * 10_000, "application/json", 400),
+        (b'{"type":"message","id":' + b"1" * 4301 + b"}", "application/json", 400),
+        (b"", "application/json", 400),
+        (
+            b'{"type":"message","serviceUrl":"http://127.0.0.1:9/","conversation":{"id":"c"},'
+            b'"text":"\\ud800"}',
+            "application/json",
+            400,
+        ),
+    ],
+    ids=[
+        "charset-bogus",
+        "charset-base64",
+        "charset-utf7",
+        "deep",
+        "huge-int",
+        "empty",
+        "surrogate",
+    ],
+)
+async def test_issue_15_reproducers_get_a_4xx(
+    running: Running, body: bytes, content_type: str, status: int
+) -> None:
+    headers = {"Content-Type": content_type}
+    async with running.http.post(f"{running.url}/api/messages", data=body, headers=headers) as r:
+        assert r.status == status
+        assert "error" in await r.json()
+    assert running.connector.sent == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, {}, {"action": None}, {"action": {"type": "Action.Submit", "data": {}}}, [1, 2]],
+    ids=["null", "empty", "no-action", "submit", "list"],
+)
+async def test_a_malformed_card_action_invoke_gets_a_400_invoke_response(
+    running: Running, value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity = invoke("adaptiveCard/action", value, running.connector.service_url)
+    async with running.http.post(f"{running.url}/api/messages", json=activity) as r:
+        assert r.status == 400
+        body = await r.json()
+    assert body["statusCode"] == 400
+    assert body["type"] == "application/vnd.microsoft.error"
+    assert body["value"]["code"] == "BadRequest"
+    assert running.connector.sent == []  # no apology
+    assert not [r for r in caplog.records if r.getMessage() == "turn.failed"]
+
+
+@pytest.mark.parametrize("value", [None, [1, 2], {"a": 1}])
+@pytest.mark.parametrize("name", ["no/such/invoke", "composeExtension/query", "task/fetch", ""])
+async def test_unknown_invokes_get_a_400_invoke_response_and_no_apology(
+    running: Running, name: str, value: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity = invoke(name, value, running.connector.service_url)
+    async with running.http.post(f"{running.url}/api/messages", json=activity) as r:
+        assert r.status == 400
+        body = await r.json()
+    if name:  # an empty name is refused as a malformed activity by the Agents SDK
+        assert body["value"]["code"] == "NotSupported"
+    assert running.connector.sent == []
+    assert not [r for r in caplog.records if r.getMessage() == "turn.failed"]
+
+
+async def test_a_service_url_pointing_back_at_the_bot_is_refused(running: Running) -> None:
+    for service_url in (f"{running.url}/api/messages?x=", f"{running.url}/",
+                        running.url.replace("127.0.0.1", "localhost") + "/"):  # fmt: skip
+        activity = activities.message("hello", TeamsUser(), service_url)
+        response = await running.post(activity)
+        assert response.status == 400, service_url
+    assert running.connector.sent == []
+
+
 async def test_healthz_reports_knowledge_and_policy_version(running: Running) -> None:
     async with running.http.get(f"{running.url}/healthz") as response:
         body = await response.json()
@@ -79,6 +164,12 @@ async def secured(
             yield Running(url, app, connector, http, FakeClock(), tokens)
         finally:
             await runner.cleanup()
+
+
+async def test_a_bad_charset_is_refused_before_any_token_is_looked_at(secured: Running) -> None:
+    headers = {"Content-Type": "application/json; charset=bogus", "Authorization": "Bearer x"}
+    async with secured.http.post(f"{secured.url}/api/messages", data=b"{}", headers=headers) as r:
+        assert r.status == 415
 
 
 async def test_no_token_is_401_and_nothing_runs(secured: Running) -> None:

@@ -20,6 +20,7 @@ from bot.channels.activity_protocol.outbound import ConnectorHolder, ConnectorOu
 from bot.channels.activity_protocol.requests import MessagesHandler
 from bot.channels.activity_protocol.tokens import BotTokens
 from bot.channels.activity_protocol.turns import Turns
+from bot.channels.inbound import ServiceUrls
 from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.escalation_port import Escalations
@@ -51,7 +52,7 @@ class SdkChannel:
 
     sdk: BotSdk
     default_tokens: Callable[[Settings], BotTokens]
-    endpoint: Callable[[Settings, Turns, BotTokens, SharedSession], Endpoint]
+    endpoint: Callable[[Settings, Turns, BotTokens, SharedSession, ServiceUrls], Endpoint]
 
 
 def sdk_channel(sdk: BotSdk) -> SdkChannel:
@@ -81,6 +82,7 @@ def setup_bot(
     tokens: BotTokens,
     connector: ConnectorHolder,
     signer: CardSigner,
+    service_urls: ServiceUrls,
     rulings: Rulings | None = None,
     insights: InsightsPort | None = None,
 ) -> Dialogue:
@@ -99,7 +101,7 @@ def setup_bot(
     )
     outbound = ConnectorOutbound(connector)
     turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
-    endpoint = channel.endpoint(settings, turns, tokens, connector.http)
+    endpoint = channel.endpoint(settings, turns, tokens, connector.http, service_urls)
     app[DIALOGUE_KEY] = dialogue
     app.router.add_post("/api/messages", endpoint.messages)
 

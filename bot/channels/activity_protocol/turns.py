@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from bot import logs
@@ -60,6 +60,21 @@ class Turns:
             work = self.dialogue.message(person, strip_bot_mention(incoming))
         replies = await self._with_typing(incoming, work)
         await self.outbound.send(incoming, replies, acted_on_card(incoming))
+
+    async def invoke(self, incoming: Activity) -> tuple[int, dict[str, Any]]:
+        """An invoke's (status, body), never an exception: Action.Execute is answered with
+        the new card, anything malformed or unsupported with a 400 in the error shape Teams
+        expects. (The SDKs' own error path returns a model the endpoint cannot serialise,
+        and unknown names become a 501 or a failed turn with an apology.)"""
+        if incoming.get("name") == "adaptiveCard/action":
+            value = incoming.get("value")
+            action = value.get("action") if isinstance(value, Mapping) else None
+            if not isinstance(action, Mapping) or action.get("type") != "Action.Execute":
+                return invoke_error(400, "BadRequest", "expected an Action.Execute action")
+            card = await self.card_executed(incoming)
+            return 200, {"statusCode": 200, "type": cards.CONTENT_TYPE, "value": card}
+        log.info("invoke.unsupported", extra=logs.fields(name=str(incoming.get("name"))[:60]))
+        return invoke_error(400, "NotSupported", "this bot does not handle that invoke")
 
     async def card_executed(self, incoming: Activity) -> dict[str, Any]:
         """Action.Execute (Teams universal actions): returns the card that replaces the
@@ -127,3 +142,13 @@ class Turns:
                 typing.cancel()
             elif typing.exception() is not None:
                 log.warning("typing.failed", extra=logs.fields(error=str(typing.exception())))
+
+
+def invoke_error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
+    """An invoke response in the Adaptive Card error shape, as plain JSON."""
+    body = {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
+    return status, body

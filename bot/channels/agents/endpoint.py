@@ -28,6 +28,7 @@ from bot.channels.activity_protocol.requests import (
 from bot.channels.activity_protocol.turns import Turns
 from bot.channels.agents.auth import ChannelAuthenticator
 from bot.channels.agents.handler import AdviserAgent, activity_json
+from bot.channels.inbound import ServiceUrls
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.agents")
@@ -89,9 +90,10 @@ def messages_endpoint(
     adapter: CloudAdapter,
     agent: AdviserAgent,
     authenticator: ChannelAuthenticator,
+    service_urls: ServiceUrls,
 ) -> MessagesHandler:
     async def messages(request: web.Request) -> web.StreamResponse:
-        body = await read_activity(request, settings)
+        body = await read_activity(request, settings, service_urls)
         if isinstance(body, web.Response):
             return body
         try:

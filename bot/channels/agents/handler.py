@@ -11,15 +11,13 @@ from typing import Any
 
 from microsoft_agents.activity import (
     Activity,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
     ChannelAccount,
+    InvokeResponse,
     TurnContextProtocol,
 )
 from microsoft_agents.hosting.core import ActivityHandler
 
 from bot.channels.activity_protocol.turns import Turns
-from bot.conversation import cards
 
 
 def activity_json(activity: Activity) -> dict[str, Any]:
@@ -34,11 +32,11 @@ class AdviserAgent(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContextProtocol[Activity]) -> None:
         await self.turns.message(activity_json(turn_context.activity))
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContextProtocol[Activity], invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
-        card = await self.turns.card_executed(activity_json(turn_context.activity))
-        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CONTENT_TYPE, value=card)
+    async def on_invoke_activity(
+        self, turn_context: TurnContextProtocol[Activity]
+    ) -> InvokeResponse | None:
+        status, body = await self.turns.invoke(activity_json(turn_context.activity))
+        return InvokeResponse(status=status, body=body)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContextProtocol[Activity]

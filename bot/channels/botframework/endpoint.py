@@ -23,6 +23,7 @@ from bot.channels.activity_protocol.tokens import BotTokens
 from bot.channels.activity_protocol.turns import Turns
 from bot.channels.botframework.auth import BotConfig, CachingAuthentication, TokenCredentialsFactory
 from bot.channels.botframework.handler import AdviserBot, activity_json
+from bot.channels.inbound import ServiceUrls
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.botframework")
@@ -43,12 +44,12 @@ def create_adapter(settings: Settings, tokens: BotTokens, turns: Turns) -> Cloud
 
 
 def messages_endpoint(
-    settings: Settings, adapter: CloudAdapter, bot: AdviserBot
+    settings: Settings, adapter: CloudAdapter, bot: AdviserBot, service_urls: ServiceUrls
 ) -> MessagesHandler:
     auth = adapter.bot_framework_authentication
 
     async def messages(request: web.Request) -> web.StreamResponse:
-        body = await read_activity(request, settings)
+        body = await read_activity(request, settings, service_urls)
         if isinstance(body, web.Response):
             return body
         try:

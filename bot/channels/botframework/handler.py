@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount
 
 from bot.channels.activity_protocol.turns import Turns
-from bot.conversation import cards
 
 
 def activity_json(activity: Activity) -> dict[str, Any]:
@@ -27,9 +26,12 @@ class AdviserBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.turns.message(activity_json(turn_context.activity))
 
-    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> Any:
-        card = await self.turns.card_executed(activity_json(turn_context.activity))
-        return AdaptiveCardInvokeResponse(status_code=200, type=cards.CONTENT_TYPE, value=card)
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == "healthCheck":  # botbuilder's own answer
+            response: InvokeResponse = await super().on_invoke_activity(turn_context)
+            return response
+        status, body = await self.turns.invoke(activity_json(turn_context.activity))
+        return InvokeResponse(status=status, body=body)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext
