@@ -30,7 +30,7 @@ COPY deploy/teams/manifest.template.json ./deploy/teams/
 # carries as an artifact.
 COPY scripts/fetch-model ./scripts/
 RUN bash scripts/fetch-model
-COPY --from=webchat /src/bot/webchat/static/vendor ./bot/webchat/static/vendor
+COPY --from=webchat /src/bot/channels/directline/static/vendor ./bot/channels/directline/static/vendor
 # PIP_CONSTRAINT reaches the isolated build env too, so the build backend is the locked one.
 # hatch_build.py fails this step if the client or the model were missing.
 RUN PIP_CONSTRAINT=requirements.lock pip wheel --no-deps --wheel-dir /wheels .

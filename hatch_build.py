@@ -1,6 +1,6 @@
 """Wheel build hook: a wheel must carry everything the server serves, or it is not built.
 
-The Web Chat client (bot/webchat/static/vendor, from `scripts/fetch-webchat`) and the
+The Web Chat client (bot/channels/directline/static/vendor, from `scripts/fetch-webchat`) and the
 sentence encoder (bot/_model, from `scripts/fetch-model`) are downloads, git-ignored and
 taken into the wheel as artifacts (pyproject.toml). Without this check hatchling would
 quietly build a wheel whose /chat answers 503 and whose adviser cannot start, and the
@@ -17,7 +17,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 # A file that only a complete fetch leaves behind -> the command that fetches it.
 REQUIRED = {
-    "bot/webchat/static/vendor/webchat.js": "bash scripts/fetch-webchat",
+    "bot/channels/directline/static/vendor/webchat.js": "bash scripts/fetch-webchat",
     "bot/_model/all-minilm-l6-v2/model.safetensors": "bash scripts/fetch-model",
 }
 

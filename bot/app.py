@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.channels.activity_protocol.outbound import ConnectorHolder
 from bot.channels.activity_protocol.setup import sdk_channel, setup_bot
 from bot.channels.activity_protocol.tokens import BotTokens, bot_token_source
+from bot.channels.directline.page import setup_local_chat
 from bot.channels.inbound import ServiceUrls
 from bot.clock import Clock, SystemClock
 from bot.conversation.escalation_port import Escalations
@@ -31,7 +32,6 @@ from bot.store.feedback import FeedbackStore
 from bot.store.passwords import TokenWithLifetime
 from bot.store.retention import Purge, purge_periodically
 from bot.store.welcomes import WelcomeStore
-from bot.webchat.page import setup_local_chat
 from bot.webchat.setup import setup_webchat_tokens
 
 log = logging.getLogger("bot.app")

@@ -149,7 +149,7 @@ def test_the_wheel_stage_brings_in_both_downloads_before_it_builds(
     steps = build["wheel"].steps
     artifacts = wheel_config()["artifacts"]
     position = {args: i for i, (_, args) in enumerate(steps)}
-    vendor = "bot/webchat/static/vendor"
+    vendor = "bot/channels/directline/static/vendor"
     copy_vendor = f"--from=webchat /src/{vendor} ./{vendor}"
     assert copy_vendor in position, "the Web Chat client is not copied from its stage"
     assert f"{vendor}/**" in artifacts
@@ -313,7 +313,14 @@ def test_the_dockerignore_reading_follows_dockers_rules() -> None:
 
 def test_dockerignore_keeps_local_state_out_but_not_the_sources(docker: Instructions) -> None:
     patterns = ignore_patterns()
-    for must in (".git", ".venv", "data", ".cache", "bot/_model", "bot/webchat/static/vendor"):
+    for must in (
+        ".git",
+        ".venv",
+        "data",
+        ".cache",
+        "bot/_model",
+        "bot/channels/directline/static/vendor",
+    ):
         assert ignored(must, patterns), f"{must} would go into the build context"
     for source in copied_sources(docker):
         name = source.rstrip("/").removeprefix("./")

@@ -98,9 +98,9 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_carries_everything_the_server_serves(built_wheel: Path) -> None:
     names = set(zipfile.ZipFile(built_wheel).namelist())
     for needed in (
-        "bot/webchat/static/chat.html",
-        "bot/webchat/static/vendor/webchat.js",
-        "bot/webchat/static/vendor/VERSION",
+        "bot/channels/directline/static/chat.html",
+        "bot/channels/directline/static/vendor/webchat.js",
+        "bot/channels/directline/static/vendor/VERSION",
         "bot/_model/all-minilm-l6-v2/model.safetensors",
         "bot/_model/all-minilm-l6-v2/tokenizer.json",
         "bot/_knowledge/clauses.md",
@@ -129,9 +129,8 @@ def test_a_wheel_build_without_the_downloads_stops_and_says_what_to_run(
     done = wheel_build(source, tmp_path / "out")
     assert done.returncode != 0
     output = done.stdout + done.stderr
-    assert "bot/webchat/static/vendor/webchat.js is missing: run `bash scripts/fetch-webchat`" in (
-        output
-    )
+    client = "bot/channels/directline/static/vendor/webchat.js"
+    assert f"{client} is missing: run `bash scripts/fetch-webchat`" in output
     assert "bot/_model/all-minilm-l6-v2/model.safetensors is missing" in output
     assert not list((tmp_path / "out").glob("*.whl"))
 

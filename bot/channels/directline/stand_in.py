@@ -33,7 +33,7 @@ from aiohttp import web
 from bot import logs
 from bot.http import SharedSession
 
-log = logging.getLogger("bot.webchat.local")
+log = logging.getLogger("bot.channels.directline")
 
 BOT = {"id": "local-adviser-bot", "name": "Policy adviser", "role": "bot"}
 CONNECTOR_PREFIX = "/directline-local"

@@ -14,10 +14,10 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import logs
+from bot.channels.directline.stand_in import CONNECTOR_PREFIX, LocalDirectLine
 from bot.channels.inbound import ServiceUrls
 from bot.http import SharedSession
 from bot.settings import Settings
-from bot.webchat.local_directline import CONNECTOR_PREFIX, LocalDirectLine
 
 STATIC = Path(__file__).parent / "static"
 CLIENT = STATIC / "vendor" / "webchat.js"
@@ -61,7 +61,7 @@ def setup_local_chat(
 
     async def page(request: web.Request) -> web.StreamResponse:
         if not CLIENT.is_file():
-            text = missing_client_page(STATIC.parents[2])
+            text = missing_client_page(STATIC.parents[3])
             return web.Response(text=text, content_type="text/html", status=503)
         return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-store"})
 

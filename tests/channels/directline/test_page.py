@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.webchat.page import STATIC, missing_client_page
+from bot.channels.directline.page import STATIC, missing_client_page
 from tests.conftest import ROOT
 
 
 def test_the_page_looks_for_the_project_above_the_bot_package() -> None:
-    assert STATIC.parents[2] == ROOT
+    assert STATIC.parents[3] == ROOT
 
 
 def test_in_a_checkout_it_names_the_script_to_run(tmp_path: Path) -> None:

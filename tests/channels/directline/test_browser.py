@@ -19,9 +19,9 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 
 from bot.app import FEEDBACK_KEY
+from bot.channels.directline.page import STATIC
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
-from bot.webchat.page import STATIC
 from tests.channels.conftest import local_settings, start
 from tests.conftest import ROOT
 
