@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.channels.activity_protocol.outbound import ConnectorHolder
 from bot.channels.activity_protocol.setup import sdk_channel, setup_bot
 from bot.channels.activity_protocol.tokens import BotTokens, bot_token_source
+from bot.channels.directline.identity import WebChatIds
 from bot.channels.directline.page import setup_local_chat
 from bot.channels.inbound import ServiceUrls
 from bot.clock import Clock, SystemClock
@@ -123,6 +124,12 @@ async def create_app(
     )
     app[SIGNER_KEY] = signer
     service_urls = ServiceUrls()  # where replies may go; a local stand-in adds its own
+    # Web chat ids are signed with the card key (random per start in local mode).
+    web_chat_ids = (
+        WebChatIds(settings.escalation.card_signing_key.encode())
+        if settings.escalation.card_signing_key
+        else WebChatIds.ephemeral()
+    )
 
     async def storage(app: web.Application) -> AsyncIterator[None]:
         await database.open()  # connects, and migrates the schema under a lock
@@ -187,6 +194,7 @@ async def create_app(
         connector=connector,
         signer=signer,
         service_urls=service_urls,
+        web_chat_ids=web_chat_ids,
         rulings=app[RULINGS_KEY].desk if RULINGS_KEY in app else None,
         insights=insights,
     )
@@ -195,6 +203,6 @@ async def create_app(
     if ESCALATION_KEY in app:
         app.cleanup_ctx.append(app[ESCALATION_KEY].lifecycle)
     if settings.webchat.directline_secret:
-        setup_webchat_tokens(app, settings, http)
-    setup_local_chat(app, settings, http, service_urls)
+        setup_webchat_tokens(app, settings, http, web_chat_ids)
+    setup_local_chat(app, settings, http, service_urls, connector.bearers, web_chat_ids)
     return app

@@ -8,6 +8,7 @@ the JSON as it is, URL-encodes Teams ids (they contain ':' and ';'), and retries
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -35,8 +36,16 @@ class BotConnectorClient(ServiceClient):
         session: aiohttp.ClientSession,
         token: TokenSource,
         retry: RetryPolicy | None = None,
+        bearers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(session, "", token, retry or RETRY)
+        # serviceUrl -> the token a local stand-in expects instead of the bot's own (which
+        # in local mode is none): sent only to exactly that URL, never elsewhere.
+        self.bearers = bearers or {}
+
+    def with_retry(self, retry: RetryPolicy) -> BotConnectorClient:
+        """The same client with another retry policy (the outbox retries on its own)."""
+        return BotConnectorClient(self.session, self.token, retry, self.bearers)
 
     def is_transient(self, status: int) -> bool:
         # Any server error may pass: the outbox tries again later.
@@ -77,4 +86,5 @@ class BotConnectorClient(ServiceClient):
     async def _call(
         self, method: str, service_url: str, path: str, payload: dict[str, Any] | None
     ) -> Any:
-        return await self.request(method, service_url.rstrip("/") + "/" + path, json=payload)
+        url = service_url.rstrip("/") + "/" + path
+        return await self.request(method, url, json=payload, bearer=self.bearers.get(service_url))

@@ -57,12 +57,26 @@ async def read_json(
     request: web.Request, *, max_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH
 ) -> Any:
     """The body as JSON, read once; `BadInput` (400, 413 or 415) for anything else."""
+    check_json_type(request)
+    return parse_json(await read_body(request, max_bytes), max_depth=max_depth)
+
+
+async def read_optional_json(request: web.Request, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """Like `read_json`, but an empty body (whatever its Content-Type) is None."""
+    raw = await read_body(request, max_bytes)
+    if not raw.strip():
+        return None
+    check_json_type(request)
+    return parse_json(raw)
+
+
+def check_json_type(request: web.Request) -> None:
+    """`BadInput` 415 unless the body is declared as JSON in UTF-8."""
     if request.content_type not in JSON_TYPES:
         raise BadInput(415, "unsupported_media_type", "expected Content-Type application/json")
     charset = (request.charset or "utf-8").strip().strip('"').lower()
     if charset not in ("utf-8", "utf8"):
         raise BadInput(415, "unsupported_media_type", "JSON must be sent as UTF-8")
-    return parse_json(await read_body(request, max_bytes), max_depth=max_depth)
 
 
 def parse_json(raw: bytes, *, max_depth: int = MAX_DEPTH) -> Any:

@@ -130,8 +130,7 @@ def setup_escalation(
 
     def one_attempt() -> BotConnectorClient:
         # The outbox retries with its backoff, persisted, so a send tries once here.
-        shared = connector()
-        return BotConnectorClient(shared.session, shared.token, RetryPolicy(attempts=1))
+        return connector().with_retry(RetryPolicy(attempts=1))
 
     members = TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id)
     feed = ActivityFeed(

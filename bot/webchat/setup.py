@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.channels.directline.identity import WebChatIds
 from bot.http import SharedSession
 from bot.settings import Settings
 from bot.webchat.token import (
     DirectLineTokenService,
     EntraTokenValidator,
+    IssuedTokens,
     RateLimiter,
     token_endpoint,
     with_cors,
@@ -27,10 +29,13 @@ def entra_validator(settings: Settings) -> EntraTokenValidator | None:
     )
 
 
-def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedSession) -> None:
+def setup_webchat_tokens(
+    app: web.Application, settings: Settings, http: SharedSession, ids: WebChatIds
+) -> None:
     validator = entra_validator(settings)
     assert validator is not None, "settings.check() requires both with DIRECTLINE_SECRET"
     limiter = RateLimiter(settings.webchat.tokens_per_minute)
+    issued = IssuedTokens()  # shared: a token from one endpoint is refreshed at the other
 
     def tokens() -> DirectLineTokenService:
         return DirectLineTokenService(
@@ -42,6 +47,7 @@ def setup_webchat_tokens(app: web.Application, settings: Settings, http: SharedS
         ("/api/directline/token", False),
         ("/api/directline/token/refresh", True),
     ):
-        handler = with_cors(token_endpoint(validator, tokens, limiter, refresh=refresh), origins)
+        endpoint = token_endpoint(validator, tokens, limiter, issued, ids, refresh=refresh)
+        handler = with_cors(endpoint, origins)
         app.router.add_post(path, handler)
         app.router.add_route("OPTIONS", path, handler)

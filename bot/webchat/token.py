@@ -2,14 +2,17 @@
 
 The SharePoint web part sends an Entra ID access token for the bot's API; we check its
 signature, issuer, audience and expiry against the tenant's keys, then exchange the
-Direct Line secret (which never leaves the server) for a conversation token bound to
-`dl_<Entra object id>`, so the bot knows who is asking and escalation reaches their own
-manager. Each user may fetch a few tokens a minute.
+Direct Line secret (which never leaves the server) for a conversation token bound to a
+user id the bot signed (`dl_<Entra object id>_<signature>`, see
+bot/channels/directline/identity.py), so the bot knows who is asking and escalation
+reaches their own manager. Each user may fetch a few tokens a minute, and may refresh
+only a token that was issued to them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -22,6 +25,8 @@ import jwt
 from aiohttp import web
 
 from bot import logs
+from bot.channels.directline.identity import WebChatIds
+from bot.channels.inbound import BadInput, read_optional_json
 from bot.http import HttpError, RetryPolicy, ServiceClient
 
 log = logging.getLogger("bot.webchat")
@@ -118,6 +123,38 @@ class RateLimiter:
         return True
 
 
+class IssuedTokens:
+    """Whom each Direct Line token was issued to, so a refresh is bound to its owner.
+
+    In memory and only until the token expires: after a restart (or on another
+    replica) a refresh is refused, and the web part starts a new conversation, which it
+    does for any failed refresh. Tokens are kept as SHA-256 digests, never as they are.
+    """
+
+    MAX_TOKENS = 100_000
+    SLACK_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._owners: dict[bytes, tuple[str, float]] = {}
+
+    def record(self, token: str, owner: str, lifetime: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if len(self._owners) >= self.MAX_TOKENS:
+            self._owners = {k: v for k, v in self._owners.items() if v[1] > now}
+            while len(self._owners) >= self.MAX_TOKENS:  # the oldest go first
+                del self._owners[next(iter(self._owners))]
+        self._owners[_digest(token)] = (owner, now + lifetime + self.SLACK_SECONDS)
+
+    def owner(self, token: str, now: float | None = None) -> str | None:
+        now = time.monotonic() if now is None else now
+        found = self._owners.get(_digest(token))
+        return found[0] if found and found[1] > now else None
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
@@ -125,12 +162,19 @@ def token_endpoint(
     validator: EntraTokenValidator,
     tokens: Callable[[], DirectLineTokenService],
     limiter: RateLimiter,
+    issued: IssuedTokens,
+    ids: WebChatIds,
     *,
     refresh: bool = False,
 ) -> Handler:
-    """The web part's token call (`refresh`: body {"token": current} extends that one)."""
+    """The web part's token call (`refresh`: body {"token": current} extends that one,
+    if it was issued to the caller)."""
 
     async def handle(request: web.Request) -> web.Response:
+        try:  # the body first, once, whoever is asking
+            body = await read_optional_json(request, max_bytes=MAX_BODY)
+        except BadInput as exc:
+            return _error(exc.status, "bad_request", exc.message)
         try:
             caller = await validator.caller(request.headers.get("Authorization"))
         except InvalidToken as exc:
@@ -138,24 +182,36 @@ def token_endpoint(
             return _error(401, "unauthorized", "Sign in with your Parliament account.")
         if not limiter.allow(caller.object_id):
             return _error(429, "too_many_requests", "Too many requests; try again in a minute.")
-        user_id = f"dl_{caller.object_id}"
+        try:
+            user_id = ids.issue(caller.object_id)
+        except ValueError:
+            return _error(401, "unauthorized", "Sign in with your Parliament account.")
         try:
             if refresh:
-                current = await _current_token(request)
+                current = _current_token(body)
                 if current is None:
                     return _error(400, "bad_request", 'Send {"token": "<Direct Line token>"}.')
-                issued = await tokens().refresh(current)
+                if issued.owner(current) != caller.object_id:
+                    log.warning("webchat.refresh_refused", extra=logs.fields(reason="not_yours"))
+                    return _error(403, "forbidden", "That chat token was not issued to you.")
+                made = await tokens().refresh(current)
             else:
-                issued = await tokens().generate(user_id, caller.name)
+                made = await tokens().generate(user_id, caller.name)
         except HttpError as exc:
             log.error("webchat.directline_failed", extra=logs.fields(error=str(exc)))
             return _error(502, "directline_unavailable", "The chat service is unavailable.")
-        log.info("webchat.token_issued", extra=logs.fields(expires_in=issued.get("expires_in")))
+        token, expires_in = made.get("token"), made.get("expires_in")
+        if not isinstance(token, str) or not token:
+            log.error("webchat.directline_failed", extra=logs.fields(error="no token"))
+            return _error(502, "directline_unavailable", "The chat service is unavailable.")
+        lifetime = expires_in if isinstance(expires_in, int | float) else 1800
+        issued.record(token, caller.object_id, float(lifetime))
+        log.info("webchat.token_issued", extra=logs.fields(expires_in=expires_in))
         return web.json_response(
             {
-                "token": issued.get("token"),
-                "conversationId": issued.get("conversationId"),
-                "expires_in": issued.get("expires_in"),
+                "token": token,
+                "conversationId": made.get("conversationId"),
+                "expires_in": expires_in,
                 "userId": user_id,
             },
             headers={"Cache-Control": "no-store"},
@@ -164,11 +220,7 @@ def token_endpoint(
     return handle
 
 
-async def _current_token(request: web.Request) -> str | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
+def _current_token(body: Any) -> str | None:
     token = body.get("token") if isinstance(body, dict) else None
     return token if isinstance(token, str) and 0 < len(token) <= MAX_BODY else None
 

@@ -14,17 +14,20 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.channels.directline.identity import WebChatIds
 from bot.core import Adviser
 from bot.fakes.channel_issuer import ChannelIssuer
 from bot.fakes.directline import FakeDirectLine
 from bot.fakes.tokens import StaticBotTokens
-from bot.webchat.token import RateLimiter
+from bot.webchat.token import IssuedTokens, RateLimiter
 from tests.channels.conftest import local_settings, start
 
 SECRET = "directline-secret-value-never-shown"
 AUDIENCE = "api://adviser.example.org/11111111-2222-3333-4444-555555555555"
 ISSUER = "https://login.microsoftonline.com/tenant-1/v2.0"
 V1_ISSUER, V1_AUDIENCE = "https://sts.windows.net/tenant-1/", "11111111-2222-3333-4444-555555555555"
+SIGNING_KEY = "w" * 40
+IDS = WebChatIds(SIGNING_KEY.encode())
 
 
 @dataclass
@@ -64,6 +67,7 @@ async def chat(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Chat]:
                 WEBCHAT_JWKS_URL=f"{keys.base_url}/v1/.well-known/keys",
                 WEBCHAT_TOKENS_PER_MINUTE="3",
                 WEBCHAT_ALLOWED_ORIGINS="https://parliament.sharepoint.com",
+                CARD_SIGNING_KEY=SIGNING_KEY,
             )
             runner, url, _ = await start(settings, adviser, bot_tokens=StaticBotTokens())
             try:
@@ -78,14 +82,16 @@ async def test_a_valid_entra_token_gets_a_direct_line_token_bound_to_the_user(ch
     status, body, text = await chat.ask(chat.entra_token())
     assert status == 200
     assert body["token"] == "dl-token-1"
-    assert body["userId"] == "dl_aad-morag"
-    assert chat.directline.issued[0]["user"] == {"id": "dl_aad-morag", "name": "Morag Stewart"}
+    # The user id is signed by the bot, so it can tell it from one a client made up.
+    assert body["userId"] == IDS.issue("aad-morag")
+    assert IDS.verify(body["userId"]) == "aad-morag"
+    assert chat.directline.issued[0]["user"] == {"id": body["userId"], "name": "Morag Stewart"}
     assert SECRET not in text
 
 
 async def test_v1_tokens_are_accepted_too_when_configured(chat: Chat) -> None:
     status, body, _ = await chat.ask(chat.entra_token(iss=V1_ISSUER, aud=V1_AUDIENCE))
-    assert (status, body["userId"]) == (200, "dl_aad-morag")
+    assert (status, body["userId"]) == (200, IDS.issue("aad-morag"))
 
 
 @pytest.mark.parametrize(
@@ -149,9 +155,41 @@ async def test_refresh_extends_the_direct_line_token(chat: Chat) -> None:
     assert SECRET not in text
     assert (await chat.ask(None, "/api/directline/token/refresh", {"token": "x"}))[0] == 401
     assert (await chat.ask(entra, "/api/directline/token/refresh", {"nope": 1}))[0] == 400
-    other = chat.entra_token(oid="aad-other")  # the first user has used their 3 a minute
-    status, body, _ = await chat.ask(other, "/api/directline/token/refresh", {"token": "forged"})
-    assert (status, body["error"]["code"]) == (502, "directline_unavailable")
+
+
+async def test_a_token_can_be_refreshed_only_by_the_person_it_was_issued_to(chat: Chat) -> None:
+    morag, other = chat.entra_token(), chat.entra_token(oid="aad-other")
+    _, first, _ = await chat.ask(morag)
+    refresh = "/api/directline/token/refresh"
+    for token in (first["token"], "forged", "dl-token-1-r"):
+        status, body, _ = await chat.ask(other, refresh, {"token": token})
+        assert (status, body["error"]["code"]) == (403, "forbidden"), token
+    assert len(chat.directline.issued) == 1  # Direct Line was never asked
+    status, body, _ = await chat.ask(morag, refresh, {"token": first["token"]})
+    assert status == 200
+    status, _, _ = await chat.ask(morag, refresh, {"token": body["token"]})  # and again
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        (b"{}", "application/json; charset=bogus", 415),
+        (b"[" * 2_000 + b"]" * 2_000, "application/json", 400),
+        (b'{"token": ' + b"1" * 4_301 + b"}", "application/json", 400),
+        (b'{"token": "\\ud800"}', "application/json", 400),
+        (b"\xff", "application/json", 400),
+        (b"x" * 20_000, "application/json", 413),
+    ],
+)
+async def test_hostile_bodies_get_a_4xx_before_any_token_is_checked(
+    chat: Chat, data: bytes, content_type: str, status: int
+) -> None:
+    for path in ("/api/directline/token", "/api/directline/token/refresh"):
+        headers = {"Content-Type": content_type, "Authorization": "Bearer anything"}
+        async with chat.http.post(f"{chat.url}{path}", data=data, headers=headers) as r:
+            assert r.status == status, path
+    assert chat.directline.issued == []
 
 
 async def test_sharepoint_origin_may_call_and_others_may_not(chat: Chat) -> None:
@@ -168,3 +206,11 @@ async def test_sharepoint_origin_may_call_and_others_may_not(chat: Chat) -> None
     async with chat.http.options(f"{chat.url}/api/directline/token", headers=evil) as r:
         assert r.status == 403
         assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_issued_tokens_are_forgotten_when_they_expire() -> None:
+    issued = IssuedTokens()
+    issued.record("t", "aad-1", lifetime=1800, now=0)
+    assert issued.owner("t", now=1800) == "aad-1"
+    assert issued.owner("t", now=1800 + IssuedTokens.SLACK_SECONDS + 1) is None
+    assert issued.owner("other", now=0) is None

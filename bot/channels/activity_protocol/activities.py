@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.channels.directline.identity import PREFIX, WebChatIds
 from bot.conversation.types import Person
 
 Activity = Mapping[str, Any]  # one activity as Bot Framework JSON
+WEB_CHAT_CHANNELS = frozenset({"directline", "webchat"})
 
 
 def _object(value: object) -> Mapping[str, Any]:
@@ -47,14 +49,17 @@ def conversation_reference(activity: Activity) -> dict[str, Any]:
     return {key: value for key, value in reference.items() if value is not None}
 
 
-def person_from_activity(activity: Activity) -> Person:
+def person_from_activity(activity: Activity, web_chat_ids: WebChatIds) -> Person:
     sender = _object(activity.get("from"))
     user_id = str(sender.get("id") or "")
     channel = str(activity.get("channelId") or "")
     aad = sender.get("aadObjectId")
-    if not aad and channel == "directline" and user_id.startswith("dl_"):
-        # Our token endpoint binds the Direct Line user id to "dl_<Entra object id>".
-        aad = user_id[3:]
+    if channel in WEB_CHAT_CHANNELS:
+        # A web chat client writes its own from.id and from.aadObjectId: only an id the
+        # bot signed names a person (bot/channels/directline/identity.py). Anyone else is
+        # anonymous, under an id that cannot equal a signed-in person's.
+        aad = web_chat_ids.verify(user_id)
+        user_id = f"{PREFIX}{aad}" if aad else f"unverified:{user_id}"
     return Person(
         user_id=user_id,
         name=str(sender.get("name") or ""),

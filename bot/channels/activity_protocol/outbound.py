@@ -35,9 +35,10 @@ class ConnectorHolder:
     def __init__(self, token: TokenSource, http: SharedSession) -> None:
         self.token = token
         self.http = http
+        self.bearers: dict[str, str] = {}  # a local stand-in's own token, by serviceUrl
 
     def __call__(self) -> BotConnectorClient:
-        return BotConnectorClient(self.http(), self.token)
+        return BotConnectorClient(self.http(), self.token, bearers=self.bearers)
 
 
 # Direct Line (web chat) cannot edit a sent activity.

@@ -20,6 +20,7 @@ from bot.channels.activity_protocol.outbound import ConnectorHolder, ConnectorOu
 from bot.channels.activity_protocol.requests import MessagesHandler
 from bot.channels.activity_protocol.tokens import BotTokens
 from bot.channels.activity_protocol.turns import Turns
+from bot.channels.directline.identity import WebChatIds
 from bot.channels.inbound import ServiceUrls
 from bot.clock import Clock
 from bot.conversation.dialogue import Dialogue
@@ -83,6 +84,7 @@ def setup_bot(
     connector: ConnectorHolder,
     signer: CardSigner,
     service_urls: ServiceUrls,
+    web_chat_ids: WebChatIds,
     rulings: Rulings | None = None,
     insights: InsightsPort | None = None,
 ) -> Dialogue:
@@ -100,7 +102,9 @@ def setup_bot(
         insights=insights,
     )
     outbound = ConnectorOutbound(connector)
-    turns = Turns(dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock)
+    turns = Turns(
+        dialogue, settings.bot.typing_delay_ms / 1000, outbound, welcomes, clock, web_chat_ids
+    )
     endpoint = channel.endpoint(settings, turns, tokens, connector.http, service_urls)
     app[DIALOGUE_KEY] = dialogue
     app.router.add_post("/api/messages", endpoint.messages)

@@ -24,6 +24,7 @@ from bot.channels.activity_protocol.activities import (
     submitted_data,
 )
 from bot.channels.activity_protocol.outbound import Outbound, acted_on_card
+from bot.channels.directline.identity import WebChatIds
 from bot.clock import Clock
 from bot.conversation import cards
 from bot.conversation.dialogue import SORRY, Dialogue
@@ -43,16 +44,18 @@ class Turns:
         outbound: Outbound,
         welcomes: WelcomeStore,
         clock: Clock,
+        web_chat_ids: WebChatIds,
     ) -> None:
         self.dialogue = dialogue
         self.typing_delay = typing_delay
         self.outbound = outbound
         self.welcomes = welcomes
         self.clock = clock
+        self.web_chat_ids = web_chat_ids
 
     async def message(self, incoming: Activity) -> None:
         """A typed message, or the data of a card's Action.Submit."""
-        person = person_from_activity(incoming)
+        person = person_from_activity(incoming, self.web_chat_ids)
         data = submitted_data(incoming)
         if data is not None:
             work = self.dialogue.action(person, data)
@@ -80,7 +83,7 @@ class Turns:
         """Action.Execute (Teams universal actions): returns the card that replaces the
         one acted on; any other reply goes out as a message."""
         replies = await self.dialogue.action(
-            person_from_activity(incoming), executed_data(incoming)
+            person_from_activity(incoming, self.web_chat_ids), executed_data(incoming)
         )
         replacement = next((r.replace or r.card for r in replies if r.replace or r.card), None)
         texts = [r.text for r in replies if r.text]

@@ -14,6 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import logs
+from bot.channels.directline.identity import WebChatIds
 from bot.channels.directline.stand_in import CONNECTOR_PREFIX, LocalDirectLine
 from bot.channels.inbound import ServiceUrls
 from bot.http import SharedSession
@@ -49,11 +50,18 @@ def missing_client_page(project: Path) -> str:
 
 
 def setup_local_chat(
-    app: web.Application, settings: Settings, http: SharedSession, service_urls: ServiceUrls
+    app: web.Application,
+    settings: Settings,
+    http: SharedSession,
+    service_urls: ServiceUrls,
+    connector_bearers: dict[str, str],
+    web_chat_ids: WebChatIds,
 ) -> LocalDirectLine | None:
+    """`connector_bearers`: where the stand-in leaves the token the bot must present on
+    its Bot Connector routes (by serviceUrl, read by the bot's Bot Connector client)."""
     if not settings.local_mode:
         return None  # production web chat is the SharePoint web part and Azure Direct Line
-    directline = LocalDirectLine(http)
+    directline = LocalDirectLine(http, connector_bearers)
     directline.mount(app)
     service_urls.allow_own(CONNECTOR_PREFIX + "/")
     if not CLIENT.is_file():
@@ -66,9 +74,9 @@ def setup_local_chat(
         return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-store"})
 
     async def token(request: web.Request) -> web.Response:
-        # A local user with an id shaped like a signed-in one (dl_<object id>), so
-        # escalation works through the local stand-in expert.
-        user_id = f"dl_local-{secrets.token_hex(6)}"
+        # A local user with a signed id like a signed-in one's, so escalation works
+        # through the local stand-in expert.
+        user_id = web_chat_ids.issue(f"local-{secrets.token_hex(6)}")
         issued = directline.issue_token(user_id, "Local user")
         return web.json_response({**issued, "name": "Local user"})
 

@@ -14,11 +14,19 @@ channel would, with a `serviceUrl` pointing back here; the bot's replies arrive 
 Bot Connector routes below (`/directline-local/v3/conversations/...`). Direct Line has
 no activity updates, so an update arrives as a new activity naming the one it replaces
 (`channelData.replacesActivity`), which the page shows in the old one's place.
+
+Both sides are guarded as the real services are, even on one machine: Web Chat's side
+needs the conversation's token, the Bot Connector side the bot's own token (a secret
+made at start and handed only to the bot's Bot Connector client), so no other local
+process can post into a conversation as the adviser. Bodies go through the one inbound
+reader: an empty, non-JSON or non-UTF-8 body is a 4xx. Addresses come from the socket
+the request arrived on, never from its Host header, which the caller chooses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import json
 import logging
@@ -31,6 +39,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import logs
+from bot.channels.inbound import BadInput, check_activity, read_json
 from bot.http import SharedSession
 
 log = logging.getLogger("bot.channels.directline")
@@ -53,11 +62,15 @@ class Conversation:
 
 
 class LocalDirectLine:
-    def __init__(self, http: SharedSession) -> None:
+    def __init__(self, http: SharedSession, connector_bearers: dict[str, str]) -> None:
         self.tokens: dict[str, dict[str, str]] = {}  # token -> user, before a conversation
         self.conversations: dict[str, Conversation] = {}
         self._ids = itertools.count(1)
         self._http = http
+        # What the bot presents on the Bot Connector routes, as Azure's channel expects
+        # the bot's own token: left in `connector_bearers` for each serviceUrl handed out.
+        self.bot_token = secrets.token_urlsafe(32)
+        self._connector_bearers = connector_bearers
 
     def issue_token(self, user_id: str, name: str) -> dict[str, Any]:
         token = secrets.token_urlsafe(24)
@@ -82,6 +95,14 @@ class LocalDirectLine:
     def _bearer(self, request: web.Request) -> str:
         header = request.headers.get("Authorization", "")
         return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+    def _origin(self, request: web.Request) -> str:
+        """This server as the connection reached it (socket address, not Host header)."""
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        if not sockname:
+            raise _error(400, "BadArgument", "No local address")
+        host, port = str(sockname[0]), int(sockname[1])
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def _conversation(self, request: web.Request) -> Conversation:
         conversation = self.conversations.get(request.match_info["cid"])
@@ -119,11 +140,8 @@ class LocalDirectLine:
         )
 
     async def _from_user(self, request: web.Request) -> web.Response:
+        incoming = await _read(request)
         conversation = self._conversation(request)
-        try:
-            incoming = await request.json()
-        except ValueError:
-            raise _error(400, "BadArgument", "The body must be a JSON activity") from None
         if not isinstance(incoming, dict) or incoming.get("type") not in ("message", "event"):
             raise _error(400, "BadArgument", "Only message and event activities")
         activity = {
@@ -142,15 +160,22 @@ class LocalDirectLine:
             )
             if k in incoming
         }
+        origin = self._origin(request)
+        service_url = f"{origin}{CONNECTOR_PREFIX}/"
         activity.update(
             self._stamp(conversation, sender=conversation.user),
             channelId="directline",
-            serviceUrl=f"{request.url.origin()}{CONNECTOR_PREFIX}/",
+            serviceUrl=service_url,
             recipient=BOT,
         )
+        try:
+            check_activity(activity)  # what the bot would refuse is refused here, with why
+        except BadInput as exc:
+            raise _error(400, "BadArgument", exc.message) from None
+        self._connector_bearers[service_url] = self.bot_token
         self._append(conversation, activity)
         asyncio.get_running_loop().create_task(
-            self._forward(conversation, activity, f"{request.url.origin()}/api/messages")
+            self._forward(conversation, activity, f"{origin}/api/messages")
         )
         return web.json_response({"id": activity["id"]})
 
@@ -191,12 +216,17 @@ class LocalDirectLine:
 
     # --- the bot side (Bot Connector) --------------------------------------------------
 
+    def _check_bot(self, request: web.Request) -> None:
+        if not hmac.compare_digest(self._bearer(request).encode(), self.bot_token.encode()):
+            raise _error(401, "Unauthorized", "The bot's token is required")
+
     async def _from_bot(self, request: web.Request) -> web.Response:
+        activity = await _read(request)
+        self._check_bot(request)
         conversation = self.conversations.get(request.match_info["cid"])
         if conversation is None:
             raise _error(404, "ConversationNotFound", "Unknown conversation")
-        activity = await request.json()
-        if not isinstance(activity, dict):
+        if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
             raise _error(400, "BadArgument", "The body must be a JSON activity")
         if (
             activity.get("type") == "typing"
@@ -218,6 +248,7 @@ class LocalDirectLine:
         return web.json_response({"id": stamped["id"]}, status=201)
 
     async def _members(self, request: web.Request) -> web.Response:
+        self._check_bot(request)
         conversation = self.conversations.get(request.match_info["cid"])
         return web.json_response([conversation.user] if conversation else [])
 
@@ -237,8 +268,28 @@ class LocalDirectLine:
             conversation.activities[-MAX_ACTIVITIES - 1] = {"type": "trace", "id": "dropped"}
 
 
+async def _read(request: web.Request) -> object:
+    """The JSON body, read once and first; any problem is Direct Line's 4xx error."""
+    try:
+        return await read_json(request)
+    except BadInput as exc:
+        raise _error(exc.status, "BadArgument", exc.message) from None
+
+
 def _error(status: int, code: str, message: str) -> web.HTTPException:
     """Direct Line's error body, raised as the matching aiohttp HTTP exception."""
     body = json.dumps({"error": {"code": code, "message": message}})
-    kinds = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 404: web.HTTPNotFound}
-    return kinds[status](text=body, content_type="application/json")
+    kinds: dict[int, type[web.HTTPException]] = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
+        404: web.HTTPNotFound,
+        413: web.HTTPRequestEntityTooLarge,
+        415: web.HTTPUnsupportedMediaType,
+    }
+    kind = kinds.get(status, web.HTTPBadRequest)
+    if kind is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(
+            max_size=0, actual_size=0, text=body, content_type="application/json"
+        )
+    return kind(text=body, content_type="application/json")

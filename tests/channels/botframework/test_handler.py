@@ -19,6 +19,7 @@ from botbuilder.schema import (
 
 from bot.channels.activity_protocol.turns import Turns
 from bot.channels.botframework.handler import AdviserBot, activity_json
+from bot.channels.directline.identity import WebChatIds
 from bot.clock import FakeClock
 from bot.conversation.dialogue import Dialogue
 from bot.conversation.signing import CardSigner
@@ -60,7 +61,14 @@ async def make_bot(
         retention_days=30,
     )
     return AdviserBot(
-        Turns(dialogue, typing_delay, RecordingOutbound(), WelcomeStore(database), FakeClock())
+        Turns(
+            dialogue,
+            typing_delay,
+            RecordingOutbound(),
+            WelcomeStore(database),
+            FakeClock(),
+            WebChatIds.ephemeral(),
+        )
     )
 
 
