@@ -43,6 +43,7 @@ from bot.escalation.worker import OutboxWorker
 from bot.fakes.connector import FakeConnector
 from bot.fakes.postgres import PostgresServer
 from bot.http import RetryPolicy
+from bot.settings import TEAMS_PUBLIC_CLOUD
 from bot.store.database import Database
 from bot.store.postgres import PostgresDatabase
 from bot.store.sqlite import SqliteDatabase
@@ -98,7 +99,7 @@ async def outbox(connector: FakeConnector, tickets: int, databases: list[Databas
             store = TicketStore(db)
             deliveries = Deliveries(
                 store, CardSigner.ephemeral(), SystemClock(), lambda: client, lambda: None,
-                DeliveryConfig(DcctRoute("", "", "", "", ""), ""),
+                DeliveryConfig(DcctRoute("", "", "", "", ""), "", TEAMS_PUBLIC_CLOUD),
             )  # fmt: skip
             worker = OutboxWorker(store, deliveries, SystemClock(), RULES, name=f"bench-{index}",
                                   sweep_seconds=3600, batch=20)  # fmt: skip

@@ -28,6 +28,11 @@ class SettingsError(Exception):
     """One or more settings are missing or bad; the message names each variable."""
 
 
+# Microsoft's documented address for proactive messages in the public cloud, for when no
+# Teams serviceUrl is at hand (an asker on web chat); the US government clouds differ.
+TEAMS_PUBLIC_CLOUD = "https://smba.trafficmanager.net/teams/"
+
+
 class BotSdk(StrEnum):
     """Named after the channel folders, bot/channels/botframework and bot/channels/agents."""
 
@@ -251,10 +256,20 @@ class EscalationSettings:
         "",
         shape=guid,
     )
-    dcct_service_url: str = setting(
-        "DCCT_SERVICE_URL", "Bot Connector URL of the DCCT's team; empty = the asker's", "",
+    teams_service_url: str = setting(
+        "TEAMS_SERVICE_URL",
+        "Bot Connector URL for proactive Teams messages when the asker is not in Teams "
+        "(web chat); Microsoft's documented public-cloud one",
+        TEAMS_PUBLIC_CLOUD,
         shape=url,
-    )  # fmt: skip
+    )
+    dcct_service_url: str = setting(
+        "DCCT_SERVICE_URL",
+        "Bot Connector URL of the DCCT's team; empty = the asker's in Teams, else "
+        "TEAMS_SERVICE_URL",
+        "",
+        shape=url,
+    )
     dcct_team_id: str = setting(
         "DCCT_TEAM_ID", "Teams team id (19:…@thread…) whose members may answer for the DCCT", "",
         shape=teams_thread,
@@ -296,7 +311,8 @@ class EscalationSettings:
     )
     card_signing_key: str = setting(
         "CARD_SIGNING_KEY",
-        "secret (32+ characters) that signs escalation card buttons; random in local mode",
+        "secret (32+ characters) that signs escalation card buttons and web chat user ids; "
+        "random in local mode",
         "",
         secret=True,
     )

@@ -76,6 +76,23 @@ class DcctRoute:
 class DeliveryConfig:
     dcct: DcctRoute
     catalog_app_id: str
+    # For Teams sends when the asker is elsewhere (web chat): their serviceUrl is Direct
+    # Line's, which cannot reach anyone in Teams.
+    teams_service_url: str
+    app_id: str = ""  # the bot's, as Teams names it (28:<app id>) in a new conversation
+    tenant_id: str = ""  # the organisation's, for askers whose channel names none (web chat)
+
+
+def teams_address(
+    asker: dict[str, Any], teams_service_url: str, app_id: str
+) -> tuple[str, dict[str, Any]]:
+    """(serviceUrl, bot account) for starting a Teams conversation about an asker: their
+    own when they are in Teams (the tenant's region, as Teams told us), else the
+    configured Teams service URL and the bot's Teams id."""
+    if asker.get("channelId") == "msteams" and asker.get("serviceUrl"):
+        return str(asker["serviceUrl"]), dict(asker.get("bot") or {})
+    bot = {"id": f"28:{app_id}", "name": ""} if app_id else dict(asker.get("bot") or {})
+    return teams_service_url, bot
 
 
 # Said mid-sentence ("Delivered to your line manager (local stand-in)").
@@ -187,24 +204,31 @@ class Deliveries:
                 # Blocked by policy or no licence: the conversation may still work if
                 # the app is already installed, so go on and let that decide.
                 log.warning("graph.install_failed", extra=logs.fields(status=exc.status))
-        service_url = ticket.asker_conversation.get("serviceUrl", "")
-        bot = ticket.asker_conversation.get("bot") or {}
+        service_url, bot = self._teams(ticket)
         created = await self.connector().create_conversation(
             service_url,
             {
                 "bot": _bot_account(bot),
                 "members": [{"id": manager.id}],
                 "isGroup": False,
-                "tenantId": ticket.tenant_id,
-                "channelData": {"tenant": {"id": ticket.tenant_id}},
+                "tenantId": self._tenant(ticket),
+                "channelData": {"tenant": {"id": self._tenant(ticket)}},
             },
         )
         return {
             "serviceUrl": service_url,
-            "channelId": ticket.asker_conversation.get("channelId", "msteams"),
+            "channelId": "msteams",
             "bot": bot,
-            "conversation": {"id": created.get("id", ""), "tenantId": ticket.tenant_id},
+            "conversation": {"id": created.get("id", ""), "tenantId": self._tenant(ticket)},
         }
+
+    def _tenant(self, ticket: Ticket) -> str | None:
+        return ticket.tenant_id or self.config.tenant_id or None
+
+    def _teams(self, ticket: Ticket) -> tuple[str, dict[str, Any]]:
+        return teams_address(
+            ticket.asker_conversation, self.config.teams_service_url, self.config.app_id
+        )
 
     async def _to_dcct(self, ticket: Ticket) -> Transition:
         dcct = self.config.dcct
@@ -241,16 +265,16 @@ class Deliveries:
 
     async def _to_dcct_channel(self, ticket: Ticket) -> Transition:
         dcct = self.config.dcct
-        service_url = dcct.service_url or ticket.asker_conversation.get("serviceUrl", "")
-        bot = ticket.asker_conversation.get("bot") or {}
+        service_url, bot = self._teams(ticket)
+        service_url = dcct.service_url or service_url
         created = await self.connector().create_conversation(
             service_url,
             {
                 "bot": _bot_account(bot),
                 "isGroup": True,
-                "tenantId": ticket.tenant_id,
+                "tenantId": self._tenant(ticket),
                 "channelData": {"channel": {"id": dcct.channel_id},
-                                "tenant": {"id": ticket.tenant_id}},
+                                "tenant": {"id": self._tenant(ticket)}},
                 "activity": _card_activity(cards.request_card(ticket, self.signer)),
             },
         )  # fmt: skip

@@ -17,7 +17,7 @@ from bot.connector import BotConnectorClient
 from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person
 from bot.escalation.activity_feed import ActivityFeed, FeedConfig
-from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
+from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig, teams_address
 from bot.escalation.lifecycle import LateRules
 from bot.escalation.service import EscalationService
 from bot.escalation.store import TicketStore
@@ -41,17 +41,23 @@ class TeamMembers:
         service_url: str,
         team_id: str,
         ttl: float = 300.0,
+        *,
+        teams_service_url: str = "",
     ) -> None:
         self.connector = connector
         self.service_url = service_url
         self.team_id = team_id
+        self.teams_service_url = teams_service_url
         self.ttl = ttl
         self._members: set[str] = set()
         self._fetched = float("-inf")
 
     async def is_member(self, person: Person) -> bool:
-        # Without a configured URL, the presser's own (same tenant, same Teams region).
-        service_url = self.service_url or str(person.conversation.get("serviceUrl") or "")
+        # Without a configured URL, the presser's own when in Teams (same tenant, same
+        # region), else the Teams service URL.
+        service_url = (
+            self.service_url or teams_address(person.conversation, self.teams_service_url, "")[0]
+        )
         if not self.team_id or not service_url:
             return False
         if time.monotonic() - self._fetched > self.ttl:
@@ -132,7 +138,12 @@ def setup_escalation(
         # The outbox retries with its backoff, persisted, so a send tries once here.
         return connector().with_retry(RetryPolicy(attempts=1))
 
-    members = TeamMembers(connector, escalation.dcct_service_url, escalation.dcct_team_id)
+    members = TeamMembers(
+        connector,
+        escalation.dcct_service_url,
+        escalation.dcct_team_id,
+        teams_service_url=escalation.teams_service_url,
+    )
     feed = ActivityFeed(
         current_directory,
         members.fetch,
@@ -146,7 +157,13 @@ def setup_escalation(
         clock,
         one_attempt,
         current_directory,
-        DeliveryConfig(dcct, escalation.teams_app_catalog_id),
+        DeliveryConfig(
+            dcct,
+            escalation.teams_app_catalog_id,
+            teams_service_url=escalation.teams_service_url,
+            app_id=settings.bot.app_id,
+            tenant_id=settings.graph_credentials[2],
+        ),
         feed,
     )
     worker = OutboxWorker(
