@@ -19,6 +19,7 @@ LABELS = {
     "messages": "Bot Framework endpoint",
     "health": "health check",
 }
+SHUTDOWN_SECONDS = 10.0
 
 
 def run(host: str | None = None, port: int | None = None, **services: Any) -> int:
@@ -55,6 +56,9 @@ def run(host: str | None = None, port: int | None = None, **services: Any) -> in
             port=port,
             print=listening,
             access_log=None,
+            # SIGTERM waits this long for requests in flight, then stops: well inside the
+            # 30 s a container runtime gives before it kills.
+            shutdown_timeout=SHUTDOWN_SECONDS,
         )
     except KnowledgeError as exc:
         log.error("knowledge.invalid", extra=logs.fields(problems=exc.problems))

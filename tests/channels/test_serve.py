@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import aiohttp
 import pytest
 
 from bot.conversation.labels import VERDICTS
+from bot.fakes import activities
+from bot.fakes.activities import TeamsUser
 from bot.harness import poke
 from tests.conftest import ROOT
 
@@ -100,3 +103,47 @@ def test_serve_refuses_to_start_with_a_missing_secret(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "MicrosoftAppPassword" in result.stderr
+
+
+async def test_sigterm_stops_the_server_while_a_reply_hangs(tmp_path: Path) -> None:
+    """A reply to a Bot Connector that never answers holds a request open; SIGTERM must
+    still stop the server (after its shutdown grace), not wait for that request."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # keep the connection open, say nothing
+
+    black_hole = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    hole_port = black_hole.sockets[0].getsockname()[1]
+    port = free_port()
+    env = {**os.environ, "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    env.pop("MicrosoftAppId", None)
+    process = subprocess.Popen(  # noqa: ASYNC220 - quick to start; the test owns the loop
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url, process)
+        activity = activities.message("hello", TeamsUser(), f"http://127.0.0.1:{hole_port}/")
+        async with aiohttp.ClientSession() as http:
+            pending = asyncio.ensure_future(http.post(f"{url}/api/messages", json=activity))
+            for _ in range(100):  # until the bot is stuck sending its reply
+                if accepted:
+                    break
+                await asyncio.sleep(0.05)
+            assert accepted, "the bot never tried to reply"
+            process.send_signal(signal.SIGTERM)
+            returncode = await asyncio.to_thread(process.wait, 30)
+            pending.cancel()
+        assert returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        black_hole.close()
+        for writer in accepted:
+            writer.close()

@@ -231,6 +231,38 @@ activities = st.fixed_dictionaries(
 )
 
 
+# Well-formed activities with hostile content: these reach the dialogue and its cards.
+plausible_activities = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["message", "message", "message", "invoke", "conversationUpdate"]),
+        "serviceUrl": st.just(CONNECTOR),
+        "conversation": st.fixed_dictionaries(
+            {"id": st.sampled_from(["a:fuzz;messageid=1", "c1", "dl-conv"])},
+            optional={"conversationType": st.sampled_from(["personal", "channel"])},
+        ),
+        "channelId": st.sampled_from(["msteams", "msteams", "directline", "emulator"]),
+        "id": st.text(max_size=12),
+        "from": st.fixed_dictionaries(
+            {"id": st.sampled_from(["29:u1", "dl_aad-victim", "29:boss"]), "name": texts},
+            optional={"aadObjectId": st.sampled_from(["aad-victim", "aad-fuzz"])},
+        ),
+        "recipient": st.just({"id": "28:bot", "name": "Policy adviser"}),
+    },
+    optional={
+        "text": texts,
+        "value": card_data,
+        "name": invoke_names,
+        "replyToId": st.text(max_size=12),
+        "membersAdded": st.lists(
+            st.fixed_dictionaries({"id": st.sampled_from(["28:bot", "29:u1"])}), max_size=2
+        ),
+        "channelData": st.fixed_dictionaries(
+            {"tenant": st.fixed_dictionaries({"id": st.sampled_from(["t1", "fuzz"])})}
+        ),
+    },
+)
+
+
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
@@ -263,7 +295,8 @@ raw_bodies = st.one_of(
     st.integers(250_000, 400_000).map(lambda n: b'{"t":"' + b"a" * n + b'"}'),
 )
 bodies = st.one_of(
-    activities.map(_dumps),
+    plausible_activities.map(_dumps),
+    plausible_activities.map(_dumps),
     activities.map(_dumps),
     activities.map(_dumps),
     json_values.map(_dumps),
@@ -319,8 +352,8 @@ messages = st.builds(
         "POST", "/api/messages", _headers(ctype, auth), body, "api/messages"
     ),
     bodies,
-    content_types,
-    authorizations,
+    st.one_of(st.just("application/json"), st.just("application/json"), content_types),
+    st.one_of(st.just(CHANNEL_JWT), authorizations),
 )
 
 # --- the web part's token endpoints -----------------------------------------------------
