@@ -110,7 +110,7 @@ param directLineSecret string = ''
 param webchatApiAudience string = ''
 
 @description('Issuers accepted on those tokens (WEBCHAT_TOKEN_ISSUER). The default fits v2 tokens of this tenant.')
-param webchatTokenIssuer string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+param webchatTokenIssuer string = '${az.environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 
 @description('Origins allowed to call the token endpoint from a browser (WEBCHAT_ALLOWED_ORIGINS), e.g. https://parliament.sharepoint.com.')
 param webchatAllowedOrigins string = ''
@@ -159,6 +159,8 @@ var webchatEnv = empty(directLineSecret) ? [] : [
     value: webchatAllowedOrigins
   }
 ]
+// The intranet page(s) Direct Line trusts to host the web chat (enhanced authentication).
+var webchatTrustedOrigins = empty(webchatAllowedOrigins) ? [] : split(replace(webchatAllowedOrigins, ' ', ''), ',')
 var acrPullRoleId = '7f951dda-4ed3-4680-a7ca-43fe172d538d' // built-in role AcrPull
 
 // --- identity ------------------------------------------------------------------------
@@ -527,6 +529,11 @@ resource directLineChannel 'Microsoft.BotService/botServices/channels@2022-09-15
           isEnabled: true
           isV1Enabled: false
           isV3Enabled: true
+          // Enhanced authentication: Direct Line takes the user id from the token the bot
+          // issued (dl_…), overwriting any from.id a client sends, and only the trusted origins
+          // (the SharePoint site) may use the tokens. The bot checks that id's signature too.
+          isSecureSiteEnabled: true
+          trustedOrigins: webchatTrustedOrigins
         }
       ]
     }

@@ -1,5 +1,6 @@
-"""The Azure template: compiled when the Bicep compiler is here, always read for the
-promises the runbook makes (parameters supplied and documented, two or more replicas
+"""The Azure template: compiled when the Bicep compiler is here, always linted
+(tests/deploy/bicep_lint.py: syntax, names, shadowed built-in functions) and read for
+the promises the runbook makes (parameters supplied and documented, two or more replicas
 on PostgreSQL with Entra ID sign-in and no file share, health probes, and only
 environment variables the bot actually reads)."""
 
@@ -15,30 +16,18 @@ import pytest
 
 from bot.settings import Settings
 from tests.conftest import ROOT
+from tests.deploy import bicep_lint
 
 AZURE = ROOT / "deploy" / "azure"
 BICEP = AZURE / "main.bicep"
 PARAMETERS = AZURE / "main.parameters.json"
 RUNBOOK = ROOT / "deploy" / "README.md"
 PARAM = re.compile(r"^param\s+(?P<name>\w+)\s+(?P<type>\w+)(?P<default>\s*=.*)?$", re.MULTILINE)
-TOKENS = re.compile(r"'(?:\\.|[^'\\\n])*'|//[^\n]*|/\*.*?\*/", re.DOTALL)
 ENV_ENTRY = re.compile(r"\{\s*name:\s*'(?P<name>[A-Za-z_][A-Za-z0-9_]*)'\s*value:\s*(?P<value>.+)")
 
 
 def bicep_text() -> str:
     return BICEP.read_text()
-
-
-def code_only(text: str) -> str:
-    """The template without comments and string contents, for counting brackets.
-
-    One pass, so `//` inside 'https://…' is string, not comment.
-    """
-
-    def keep(match: re.Match[str]) -> str:
-        return "''" if match[0].startswith("'") else ""
-
-    return TOKENS.sub(keep, text)
 
 
 def declared_params() -> dict[str, bool]:
@@ -68,14 +57,61 @@ def test_template_compiles() -> None:
     assert set(arm["parameters"]) == set(declared_params())
 
 
-def test_brackets_balance() -> None:
-    code = code_only(bicep_text())
-    for opening, closing in ("{}", "[]", "()"):
-        depth = 0
-        for number, line in enumerate(code.splitlines(), start=1):
-            depth += line.count(opening) - line.count(closing)
-            assert depth >= 0, f"main.bicep:{number}: unmatched {closing}"
-        assert depth == 0, f"main.bicep: {depth} unclosed {opening}"
+def test_template_lints_clean() -> None:
+    assert bicep_lint.problems(bicep_text()) == []
+
+
+SHADOWED = """
+param issuer string = '${environment().authentication.loginEndpoint}x'
+resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
+  name: 'env'
+}
+"""
+ACCEPTED = """
+@description('a \\'quoted\\' ${string(1)} word') // not code: '${' in a comment
+param names array = [
+  'a'
+]
+var upper = map(names, name => toUpper(name))
+var pairs = [for (n, i) in names: { key: n, at: i, url: 'https://${n}/${string(i)}' }]
+var picked = empty(names) ? names : first(names)
+var text = '''
+multi ${not} 'interpolated'
+'''
+output o object = { p: upper, q: pairs, r: sys.concat(picked, text) }
+"""
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        (SHADOWED, "main.bicep:2: environment() calls the resource 'environment', not the "
+                   "function: write az.environment()"),
+        ("var concat = 1\nvar b = concat([1], [2])\n", "write sys.concat()"),
+        ("var a = identitty.id\n", "'identitty' is not declared"),
+        ("var a = lenght('x')\n", "lenght() is not a Bicep function"),
+        ("var a = 1\nvar a = 2\n", "'a' is declared twice"),
+        ("var a = [\n  {\n    b: 1\n  }\n", "[ never closed"),
+        ("var a = 'https://x/${b.c'\n", "string not closed"),
+        ("var a = { b: 1 }}\n", "unmatched }"),
+    ],
+)  # fmt: skip
+def test_the_linter_catches_what_the_compiler_would(template: str, problem: str) -> None:
+    found = bicep_lint.problems(template)
+    assert any(problem in line for line in found), found
+
+
+def test_the_linter_accepts_what_the_compiler_accepts() -> None:
+    assert bicep_lint.problems(SHADOWED.replace("${environment()", "${az.environment()")) == []
+    assert bicep_lint.problems(ACCEPTED) == []
+
+
+def test_direct_line_uses_enhanced_authentication_with_the_sharepoint_origins() -> None:
+    text = bicep_text()
+    site = text[text.index("channelName: 'DirectLineChannel'") :]
+    assert "isSecureSiteEnabled: true" in site
+    assert "trustedOrigins: webchatTrustedOrigins" in site
+    assert "split(replace(webchatAllowedOrigins, ' ', ''), ',')" in text
 
 
 def secure_params() -> set[str]:
@@ -147,8 +183,8 @@ def test_runtime_matches_the_image() -> None:
 
 
 def test_no_file_share_at_all() -> None:
-    code = code_only(bicep_text())
     text = bicep_text()
+    code = {t.text for t in bicep_lint.lex(text).tokens if t.kind == "name"}  # not comments
     for gone in ("Microsoft.Storage/", "managedEnvironments/storages", "volumeMounts",
                  "volumes:", "AzureFile", "nobrl", "BOT_DATABASE_PATH"):  # fmt: skip
         assert gone not in text, gone
@@ -219,11 +255,7 @@ def test_parameters_file_leaves_later_steps_empty() -> None:
 
 
 def test_checks_are_real(tmp_path: Path) -> None:
-    # The bracket check and the parameter regex do find faults.
-    broken = code_only("resource x 'a@1' = {\n  properties: {\n}\n")
-    assert broken.count("{") != broken.count("}")
-    kept = code_only("x: 'https://${a.b}/c' // {\ny: '{' /* { */\n")
-    assert kept == "x: '' \ny: '' \n"
+    # The parameter regex does find what it looks for.
     assert PARAM.match("param image string")
     assert not PARAM.match("param image string")["default"]  # type: ignore[index]
     assert PARAM.match("param x int = 3")["default"]  # type: ignore[index]
