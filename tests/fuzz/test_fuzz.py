@@ -1,23 +1,23 @@
-"""The fuzz suite: seeded, bounded, hostile requests at two real bot server processes.
+"""The fuzz suite: seeded, bounded, hostile requests at real bot server processes.
 
-One server in local mode (`python -m bot serve`, web chat stand-in mounted) and one
-authenticated (`tests.fuzz.target`: the same server with a static outbound token and an
-empty directory, so nothing leaves 127.0.0.1). Both get the web part's token endpoints.
-Every endpoint is sent generated malformed or hostile requests (tests/fuzz/corpus.py);
-throughout and after:
+Per Bot SDK (`BOT_SDK`), one server in local mode (`python -m bot serve`, web chat
+stand-in mounted) and one authenticated (`tests.fuzz.target`: the same server with a
+static outbound token and an empty directory, so nothing leaves 127.0.0.1). All get the
+web part's token endpoints. Every endpoint is sent generated malformed or hostile
+requests (tests/fuzz/corpus.py); throughout and after:
 
 - no response is a 5xx, and none takes longer than HANG_SECONDS (a hang);
 - the process stays alive, and /healthz answers within HANG_SECONDS between batches;
-
-(HANG_SECONDS is stretched on a machine whose run queue is longer than its cores, as
-a developer's shared one can be: there a judged message alone takes seconds. CI's
-machine is idle, and the bound is 5 s. The report says which bound applied.)
 - no card the bot sent renders user text as markup (links, HTML, images);
 - SIGTERM stops the server, and the SQLite file passes `PRAGMA integrity_check` with the
   feedback written before the fuzzing still in it.
 
-`FUZZ_SEED` and `FUZZ_COUNT` (probes sent to both servers) change the run; a failure
-prints the probes that failed, so they can be replayed.
+HANG_SECONDS is stretched on a machine whose run queue is longer than its cores, as a
+developer's shared one can be: there a judged message alone takes seconds. CI's machine
+is idle, and the bound is 5 s; the report says which bound applied.
+
+`FUZZ_SEED` and `FUZZ_COUNT` (probes sent to every server) change the run; a failure
+prints the probes that failed, and FUZZ_REPORT keeps them whole, so they can be replayed.
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ from bot.fakes.activities import TeamsUser
 from bot.fakes.channel_issuer import ISSUER, ChannelIssuer
 from bot.fakes.connector import FakeConnector
 from bot.fakes.directline import FakeDirectLine
+from bot.settings import BotSdk
 from tests.conftest import ROOT
 from tests.fuzz import corpus as c
 
 SEED = int(os.environ.get("FUZZ_SEED", "15"))
-SHARED = int(os.environ.get("FUZZ_COUNT", "520"))  # sent to both servers
+SHARED = int(os.environ.get("FUZZ_COUNT", "300"))  # sent to every server
 LOCAL_ONLY = SHARED // 2  # the web chat stand-in exists in local mode only
 HANG_SECONDS = 5.0
 
@@ -411,8 +412,9 @@ async def world() -> AsyncIterator[World]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("mode", ["local", "authenticated"])
 async def test_hostile_requests_get_4xx_and_the_server_holds(
-    mode: str, world: World, tmp_path: Path
+    mode: str, bot_sdk: BotSdk, world: World, tmp_path: Path
 ) -> None:
+    # bot_sdk has set BOT_SDK, which the server process inherits.
     server = launch(mode, tmp_path, world)
     tally = Tally(bound=hang_bound())
     stopped = False
@@ -429,8 +431,8 @@ async def test_hostile_requests_get_4xx_and_the_server_holds(
     finally:
         stopped = stop(server)
         digest = hashlib.sha256(repr(probes).encode()).hexdigest()[:12] if probes else ""
-        report = {"mode": mode, "seed": SEED, "corpus": digest, **tally.summary(),
-                  "sigterm_stops": stopped}  # fmt: skip
+        report = {"mode": mode, "sdk": bot_sdk.value, "seed": SEED, "corpus": digest,
+                  **tally.summary(), "sigterm_stops": stopped}  # fmt: skip
         print("fuzz:", json.dumps(report))  # noqa: T201 - the figures, kept by -s or -rA
         if os.environ.get("FUZZ_REPORT"):  # where to keep the figures, for a person
             with Path(os.environ["FUZZ_REPORT"]).open("a") as out:  # noqa: ASYNC230 - tiny
