@@ -198,7 +198,7 @@ async def next_from_bot(
     """The first activity from the bot that `wanted` accepts, polling as Web Chat does."""
     for _ in range(200):
         async with http.get(activities, headers=auth) as r:
-            page = (await r.json())["activities"]
+            page: list[dict[str, Any]] = (await r.json())["activities"]
         found = [a for a in page if a["from"]["role"] == "bot" and wanted(a)]
         if found:
             return found[0]
