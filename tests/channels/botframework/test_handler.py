@@ -4,10 +4,10 @@ caught by a recording outbound."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
-from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import (
     Activity,
@@ -18,15 +18,17 @@ from botbuilder.schema import (
 )
 
 from bot.channels.activity_protocol.turns import Turns
-from bot.channels.botframework.handler import AdviserBot, activity_json
+from bot.channels.botframework.endpoint import create_adapter
+from bot.channels.botframework.handler import AdviserBot
 from bot.channels.directline.identity import WebChatIds
 from bot.clock import FakeClock
-from bot.conversation.dialogue import Dialogue
+from bot.conversation.dialogue import SORRY, Dialogue
 from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person, Reply
 from bot.core import Adviser
 from bot.core.types import Advice, Route
 from bot.fakes.outbound import RecordingOutbound
+from bot.fakes.tokens import StaticBotTokens
 from bot.settings import Settings
 from bot.store.feedback import FeedbackStore
 from bot.store.sqlite import SqliteDatabase
@@ -182,21 +184,27 @@ async def test_forged_or_stale_actions_get_a_polite_reply(
     assert "couldn't act on that button" in reply.text
 
 
-async def test_a_failing_turn_apologises_instead_of_going_silent(adviser: Adviser) -> None:
+async def test_a_failing_turn_apologises_instead_of_going_silent(
+    adviser: Adviser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The error handler is production's own (the one create_adapter gives the server's
+    CloudAdapter), not one written here: the user gets the apology, the log a turn.failed
+    with the exception."""
+
     class Broken(NoEscalations):
         async def my_requests(self, asker: Person) -> Reply:
             raise RuntimeError("boom")
 
     bot = await make_bot(adviser, escalations=Broken())
     adapter = TestAdapter(bot.on_turn)
-
-    async def on_error(context: TurnContext, error: Exception) -> None:  # as endpoint.py's
-        await bot.turns.failed(activity_json(context.activity), error)
-
-    adapter.on_turn_error = on_error
-    await adapter.send("my requests")
+    adapter.on_turn_error = create_adapter(Settings(), StaticBotTokens(), bot.turns).on_turn_error
+    with caplog.at_level(logging.ERROR, logger="bot.channels"):
+        await adapter.send("my requests")
     [apology] = sent(bot)
-    assert "something went wrong on my side" in (apology.text or "")
+    assert apology.text == SORRY
+    [failed] = [r for r in caplog.records if r.getMessage() == "turn.failed"]
+    assert failed.exc_info is not None
+    assert str(failed.exc_info[1]) == "boom"
 
 
 async def test_web_chat_is_welcomed_once_however_often_it_says_it_opened(
