@@ -9,16 +9,18 @@ from hypothesis import strategies as st
 from bot.core import MAX_CHARS, Adviser, Route, Verdict
 from bot.core.explain import mentioned_clauses
 
-# Each makes a post not OK on its own (security, confidential, politics, respect).
-RISKY = [
-    "the keypad code for the staff door is 2580",
-    "the loading bay barrier stays up till 9 every night",
-    "keep this quiet but the whole directorate is being restructured before it's announced",
-    "proud to be out canvassing for the Scottish Greens this weekend",
-    "the two child cap is cruel and must be scrapped",
-    "that convener is an absolute clown",
-    "I haven't asked her but here's Morag asleep at her desk",
-]
+# Each makes a post not OK on its own, under the clause it breaks: security and
+# confidential information (D9), political impartiality (D13), respect (D11).
+RISKS = {
+    "the keypad code for the staff door is 2580": "D9",
+    "the loading bay barrier stays up till 9 every night": "D9",
+    "keep this quiet but the whole directorate is being restructured before it's announced": "D9",
+    "proud to be out canvassing for the Scottish Greens this weekend": "D13",
+    "the two child cap is cruel and must be scrapped": "D13",
+    "that convener is an absolute clown": "D11",
+    "I haven't asked her but here's Morag asleep at her desk": "D9",
+}
+RISKY = list(RISKS)
 BENIGN = [
     "Can I post a photo of my dog on Instagram?",
     "Can I share my holiday pictures on Facebook?",
@@ -42,11 +44,13 @@ def test_result_is_typed_and_carries_the_policy_version(adviser: Adviser) -> Non
 
 @pytest.mark.parametrize("question", BENIGN)
 @pytest.mark.parametrize("risk", RISKY)
-def test_a_risk_is_never_ok_whatever_the_question(
+def test_a_risk_is_not_ok_under_its_clause_whatever_the_question(
     adviser: Adviser, question: str, risk: str
 ) -> None:
     advice = adviser.advise(f'{question} "{risk}"')
-    assert advice.verdict in (Verdict.NOT_OK, Verdict.ASK), (question, risk, advice)
+    assert advice.verdict is Verdict.NOT_OK, (question, risk, advice)
+    assert RISKS[risk] in advice.clauses, (question, risk, advice.clauses)
+    assert advice.route is Route.NONE  # a clear no needs nobody's judgement
 
 
 @settings(max_examples=60, deadline=None)
@@ -138,15 +142,26 @@ def test_two_questions_get_the_more_cautious_answer(adviser: Adviser) -> None:
     assert "D13" in advice.clauses
 
 
+@pytest.mark.parametrize("text", ["", " ", "?" * 5000, '"' * 999])
+def test_text_with_nothing_to_judge_is_out_of_scope(adviser: Adviser, text: str) -> None:
+    advice = adviser.advise(text)
+    assert advice.verdict is Verdict.OUT_OF_SCOPE
+    assert advice.clauses == ()
+    assert "I advise Scottish Parliament staff" in advice.answer
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", " ", "?" * 5000, "post " * 10_000, "\x00\x01\x02 can I post \u202e this", "🙂" * 3000,
-     '"' * 999, "(" * 500 + "a" * 500],
-)  # fmt: skip
-def test_hostile_or_huge_text_gets_an_answer(adviser: Adviser, text: str) -> None:
+    ["post " * 10_000, "\x00\x01\x02 can I post \u202e this", "🙂" * 3000, "(" * 500 + "a" * 500],
+)
+def test_hostile_or_huge_text_gets_a_bounded_answer_naming_real_clauses(
+    adviser: Adviser, text: str
+) -> None:
     advice = adviser.advise(text)
-    assert advice.verdict in set(Verdict)
-    assert advice.answer
+    assert advice.answer.strip()
+    assert len(advice.answer) < 4000  # the answer is advice, not the input echoed back
+    assert set(advice.clauses) <= set(adviser.knowledge.clauses)
+    assert set(mentioned_clauses(advice.answer)) <= set(advice.clauses)
 
 
 def test_input_is_bounded(adviser: Adviser) -> None:
