@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from bot.app import ADVISER_KEY
+from bot.conversation.dialogue import SORRY
 from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from tests.channels.conftest import Running, actions_of, card_text, cards_in
@@ -29,8 +30,8 @@ async def test_question_gets_an_answer_card_with_verdict_and_clauses(running: Ru
     [card] = cards_in(sent)
     assert card["version"] == "1.5"
     text = card_text(card)
-    assert "Not OK" in text
-    assert "D13" in text
+    assert text.startswith("✖ Not OK")
+    assert "Policy clauses: D13" in text
     titles = [a["title"] for a in actions_of(card)]
     assert "Ask my line manager" in titles
     assert "Ask the DCCT" in titles
@@ -45,12 +46,22 @@ async def test_welcome_on_install_has_three_example_buttons(running: Running) ->
     assert len(examples) == 3
 
 
+PRESS_RELEASE = "Can I share a Parliament press release on LinkedIn?"
+
+
 async def test_example_button_is_answered_like_a_question(running: Running) -> None:
+    """The press release example is an 'ask first' for the DCCT (D2, F2), the same card
+    as typing the question."""
     url = running.connector.service_url
-    data = {"action": "ask", "question": "Can I share a Parliament press release on LinkedIn?"}
+    data = {"action": "ask", "question": PRESS_RELEASE}
     sent = await running.turn(activities.card_submit(data, USER, url, reply_to="activity-9"))
     [card] = cards_in(sent)
-    assert card_text(card).startswith("✔ OK to post") or "Policy clauses" in card_text(card)
+    text = card_text(card)
+    assert text.startswith("? Ask first")
+    assert "Policy clauses: D2, F2" in text
+    assert "Ask the DCCT" in [a["title"] for a in actions_of(card)]
+    [typed] = cards_in(await running.turn(activities.message(PRESS_RELEASE, USER, url)))
+    assert card_text(typed) == text
 
 
 async def test_feedback_is_recorded_without_the_question_and_card_updates(
@@ -70,6 +81,7 @@ async def test_feedback_is_recorded_without_the_question_and_card_updates(
     assert "👍 Helpful" not in [a["title"] for a in actions_of(updated)], "feedback once per card"
     [row] = await running.feedback.all()
     assert row.helpful is True
+    assert row.verdict == "not_ok"
     assert row.question is None
     assert row.entry == running.app[ADVISER_KEY].advise(question).entry
     assert row.policy_version.startswith("sha256:")
@@ -131,20 +143,22 @@ async def test_action_execute_invoke_returns_the_card_in_the_response(running: R
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert body["value"]["type"] == "AdaptiveCard"
+    assert card_text(body["value"]).startswith("? Ask first")
 
 
 async def test_a_throttled_reply_still_reaches_the_user(running: Running) -> None:
     running.connector.fail_next(429, times=1)
     url = running.connector.service_url
     sent = await running.turn(activities.message("hello", TeamsUser(), url))
-    assert sent[0].activity["type"] == "message"
+    [greeting] = sent
+    assert greeting.activity["text"].startswith("Hello! I advise Scottish Parliament staff")
 
 
 async def test_a_turn_that_fails_ends_with_an_apology_not_silence(running: Running) -> None:
     running.connector.fail_next(500, times=1)  # not a status worth retrying: the turn fails
     url = running.connector.service_url
     sent = await running.turn(activities.message("hello", TeamsUser(), url))
-    assert "something went wrong on my side" in sent[0].activity["text"]
+    assert sent[0].activity["text"] == SORRY
 
 
 async def test_web_chat_gets_a_replacement_card_that_names_the_card_it_replaces(
