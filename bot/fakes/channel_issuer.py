@@ -41,6 +41,13 @@ class ChannelIssuer:
         }
         self._server: ThreadingHTTPServer | None = None
         self.requests = 0
+        self._held: tuple[threading.Event, threading.Event] | None = None
+
+    def hold_metadata(self) -> tuple[threading.Event, threading.Event]:
+        """Hold metadata requests open: returns (`asked`, set when one arrives, and
+        `release`, which the caller sets to let it, and any later one, be answered)."""
+        self._held = (threading.Event(), threading.Event())
+        return self._held
 
     @property
     def base_url(self) -> str:
@@ -58,6 +65,10 @@ class ChannelIssuer:
             def do_GET(self) -> None:
                 issuer.requests += 1
                 base = issuer.base_url
+                if self.path.endswith("openidconfiguration") and issuer._held is not None:
+                    asked, release = issuer._held
+                    asked.set()
+                    release.wait()
                 if self.path.endswith("openidconfiguration"):
                     body: dict[str, Any] = {
                         "issuer": ISSUER,

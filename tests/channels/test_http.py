@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,8 +148,8 @@ def issuer() -> Iterator[ChannelIssuer]:
     issuer.stop()
 
 
-@pytest.fixture
-async def secured(
+@asynccontextmanager
+async def secured_server(
     tmp_path: Path, adviser: Adviser, issuer: ChannelIssuer
 ) -> AsyncIterator[Running]:
     settings = local_settings(
@@ -164,6 +168,14 @@ async def secured(
             yield Running(url, app, connector, http, FakeClock(), tokens)
         finally:
             await runner.cleanup()
+
+
+@pytest.fixture
+async def secured(
+    tmp_path: Path, adviser: Adviser, issuer: ChannelIssuer
+) -> AsyncIterator[Running]:
+    async with secured_server(tmp_path, adviser, issuer) as running:
+        yield running
 
 
 async def test_a_bad_charset_is_refused_before_any_token_is_looked_at(secured: Running) -> None:
@@ -219,11 +231,44 @@ async def test_a_key_that_does_not_endorse_the_channel_is_401(
 
 
 async def test_signing_keys_are_fetched_at_start_off_the_event_loop(
-    secured: Running, issuer: ChannelIssuer
+    tmp_path: Path, adviser: Adviser, issuer: ChannelIssuer
 ) -> None:
-    # The fixture started the app; no activity has been posted yet.
-    for _ in range(50):
-        if issuer.requests >= 2:  # metadata document, then the key set
-            break
-        await asyncio.sleep(0.05)
-    assert issuer.requests >= 2
+    """The issuer holds the fetch of its metadata open until /healthz has been answered,
+    from a thread of the test's own: a fetch on the event loop would stop the server
+    answering (or starting) until the fetch ends, and /healthz would not come back."""
+    asked, release = issuer.hold_metadata()
+    serving: queue.Queue[str] = queue.Queue()
+    seen: list[object] = []
+
+    def meanwhile() -> None:
+        try:
+            if not asked.wait(60):
+                seen.append("the server never asked for the channel's metadata")
+                return
+            try:
+                url = serving.get(timeout=30)
+            except queue.Empty:
+                seen.append("the server did not start while the fetch was held")
+                return
+            with urllib.request.urlopen(f"{url}/healthz", timeout=30) as r:
+                seen.append(r.status)
+        except OSError as exc:
+            seen.append(f"/healthz did not answer while the fetch was held: {exc!r}")
+        finally:
+            release.set()
+
+    helper = threading.Thread(target=meanwhile, daemon=True)
+    helper.start()
+    try:
+        async with secured_server(tmp_path, adviser, issuer) as running:
+            serving.put(running.url)
+            await asyncio.to_thread(helper.join)
+            assert seen == [200]
+            # Once released, the keys fetched at start are the ones in use.
+            url = running.connector.service_url
+            activity = activities.message("hi", TeamsUser(), url)
+            token = issuer.token(APP_ID, url)
+            response = await running.post(activity, Authorization=f"Bearer {token}")
+            assert response.status == 201
+    finally:
+        release.set()
