@@ -13,7 +13,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -120,6 +120,8 @@ class RetryPolicy:
     jitter: bool = True
     hand_back_after: float | None = None
     retry_transport: bool = False  # retry a failed connection within the call
+    # How a wait is spent: the event loop's sleep, or a test's recorder of the waits.
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None) -> float | None:
         """Seconds to wait before retry number `attempt` (0-based); None: give up now."""
@@ -217,5 +219,5 @@ class ServiceClient:
             )
             if wait is None:
                 raise error
-            await asyncio.sleep(wait)
+            await self.retry.sleep(wait)
             attempt += 1

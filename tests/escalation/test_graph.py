@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -11,7 +10,7 @@ import pytest
 
 from bot.fakes.graph import FakeGraph, FakeUser
 from bot.fakes.identity import FakeIdentity
-from bot.graph.client import ActivityNotice, GraphClient
+from bot.graph.client import RETRY, ActivityNotice, GraphClient
 from bot.graph.tokens import MsalGraphTokens, TokenError
 from bot.http import ServiceError
 
@@ -70,17 +69,24 @@ async def test_install_is_idempotent_and_mail_is_accepted(graph) -> None:  # typ
 
 
 async def test_429_retry_after_is_honoured_then_long_waits_are_handed_back(graph) -> None:  # type: ignore[no-untyped-def]
-    fake, _, client, _ = graph
-    fake.add(FakeUser("ceo", "Chief", "ceo@example.org"))
-    fake.fail_next(429, retry_after=1)
-    started = time.perf_counter()
-    assert await client.manager("ceo") is None
-    assert time.perf_counter() - started >= 1.0
-    fake.fail_next(429, retry_after=120)
-    with pytest.raises(ServiceError) as failure:
-        await client.manager("ceo")
+    fake, _, _, tokens = graph
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # records the waits instead of spending them
+        waits.append(seconds)
+
+    async with aiohttp.ClientSession() as http:
+        client = GraphClient(http, fake.base_url, tokens.token, replace(RETRY, sleep=sleep))
+        fake.add(FakeUser("ceo", "Chief", "ceo@example.org"))
+        fake.fail_next(429, retry_after=1)
+        assert await client.manager("ceo") is None
+        assert waits == [1.0], "the server's Retry-After, not our backoff"
+        fake.fail_next(429, retry_after=120)
+        with pytest.raises(ServiceError) as failure:
+            await client.manager("ceo")
     assert (failure.value.status, failure.value.retry_after) == (429, 120.0)
     assert failure.value.transient
+    assert waits == [1.0], "a long wait is handed back, not slept through"
 
 
 async def test_wrong_secret_is_a_clear_token_error() -> None:
