@@ -46,6 +46,22 @@ class Failure:
 
 
 @dataclass
+class Hold:
+    """A call kept waiting until the test says (see `FakeConnector.hold_next`)."""
+
+    path: str
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # the call is being held
+    release: asyncio.Event = field(default_factory=asyncio.Event)  # set: let it go on
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # answered or dropped
+    request: web.Request | None = None
+
+    def caller_gone(self) -> bool:
+        """Has the caller hung up on the held call (e.g. its process was killed)?"""
+        transport = self.request.transport if self.request is not None else None
+        return self.request is not None and (transport is None or transport.is_closing())
+
+
+@dataclass
 class Member:
     id: str
     name: str
@@ -62,7 +78,7 @@ class FakeConnector(LocalServer):
         self.record_limit: int | None = None  # keep only the newest N (long benchmarks)
         self.members: dict[str, list[Member]] = {}  # conversation or team id -> members
         self._failures: list[Failure] = []
-        self._holds: list[tuple[str, float]] = []
+        self._holds: list[Hold] = []
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._host, self._port = host, port
@@ -92,11 +108,13 @@ class FakeConnector(LocalServer):
         with Retry-After."""
         self._failures += [Failure(status, retry_after, path=path) for _ in range(times)]
 
-    def hold_next(self, path: str, seconds: float) -> None:
-        """Keep the next call to `path` waiting. If the caller is gone when the wait ends
-        (killed mid-send), the call is dropped unrecorded, as a service drops a request
-        it never finished receiving."""
-        self._holds.append((path, seconds))
+    def hold_next(self, path: str) -> Hold:
+        """Keep the next call to `path` waiting until `release` is set. If the caller is
+        gone by then (killed mid-send), the call is dropped unrecorded, as a service drops
+        a request it never finished receiving."""
+        hold = Hold(path)
+        self._holds.append(hold)
+        return hold
 
     def activities(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -132,12 +150,21 @@ class FakeConnector(LocalServer):
         return web.json_response(body, status=failure.status, headers=headers)
 
     async def _record(self, request: web.Request, reply_to: str | None) -> web.Response | None:
-        hold = next((h for h in self._holds if h[0] == request.path), None)
+        hold = next((h for h in self._holds if h.path == request.path), None)
         if hold is not None:
             self._holds.remove(hold)
-            await asyncio.sleep(hold[1])
-            if request.transport is None or request.transport.is_closing():
-                return web.Response(status=499)
+            hold.request = request
+            hold.arrived.set()
+            try:
+                await hold.release.wait()
+                if hold.caller_gone():
+                    return web.Response(status=499)
+                return await self._record_now(request, reply_to)
+            finally:
+                hold.ended.set()
+        return await self._record_now(request, reply_to)
+
+    async def _record_now(self, request: web.Request, reply_to: str | None) -> web.Response | None:
         failed = self._failure_for(request)
         if failed is not None:
             return failed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import aiohttp
 import pytest
 
 from bot.fakes import activities
-from bot.fakes.connector import FakeConnector
+from bot.fakes.connector import FakeConnector, Hold
 from bot.fakes.graph import FakeGraph
 from bot.fakes.identity import FakeIdentity
 from tests.channels.conftest import actions_of, card_text, cards_in
@@ -71,6 +72,15 @@ class Server:
         assert self.process is not None
         self.process.kill()  # SIGKILL: no clean-up of any kind
         self.process.wait(timeout=10)
+
+    async def terminate(self) -> int:
+        """SIGTERM, then wait for the exit with the event loop free (the fakes it may
+        still be calling run on it)."""
+        assert self.process is not None
+        process = self.process
+        process.terminate()
+        await until(lambda: process.poll() is not None)
+        return process.returncode
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -124,9 +134,22 @@ def delivered_notices(connector: FakeConnector) -> list[dict[str, Any]]:
     return [c for c in cards_in(connector.sent) if "Delivered to Alex Boss" in card_text(c)]
 
 
-async def run_crash(tmp_path: Path, arrange: Callable[[FakeConnector], None],
+def refuses_connections(port: int) -> bool:
+    """Has the server closed its listening socket (the first step of its shutdown)?"""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+async def run_crash(tmp_path: Path, arrange: Callable[[FakeConnector], Hold | None],
                     crash_when: Callable[[list[sqlite3.Row]], bool],
                     graceful: bool = False) -> FakeConnector:  # fmt: skip
+    """Events, not waits, order the crash: a held call is killed or stopped only once
+    it is at the connector, let go only once the fake has seen its caller hang up (or the
+    server has begun to shut down), and the count is taken once every row is done and the
+    second server has stopped, so no send can still be on its way."""
     db = tmp_path / "bot.sqlite3"
     async with (
         FakeConnector() as connector,
@@ -138,23 +161,33 @@ async def run_crash(tmp_path: Path, arrange: Callable[[FakeConnector], None],
         first, second = Server(env), Server(env)
         try:
             await first.start()
-            arrange(connector)
+            hold = arrange(connector)
             await confirm_escalation(first, connector)
             await until(lambda: crash_when(outbox(db)))
+            if hold is not None:
+                await asyncio.wait_for(hold.arrived.wait(), 15)  # the call is in flight
             if graceful:
                 assert first.process is not None
+                assert hold is not None
                 first.process.terminate()  # SIGTERM, as Container Apps sends on update
                 process = first.process
+                await until(lambda: refuses_connections(first.port))
+                hold.release.set()  # the send in hand goes on while the server stops
                 await until(lambda: process.poll() is not None)  # the fakes keep serving
                 assert process.returncode == 0
                 assert len(requests_to_manager(connector)) == 1, "the send in hand finished"
             else:
                 first.kill()
+                if hold is not None:
+                    await until(hold.caller_gone)
+                    hold.release.set()
+                    await asyncio.wait_for(hold.ended.wait(), 15)  # dropped, unrecorded
                 assert requests_to_manager(connector) == []
-            await asyncio.sleep(1.5)  # a held call ends while the process is dead
             await second.start()
             await until(lambda: len(delivered_notices(connector)) >= 1)
-            await asyncio.sleep(1.0)  # room for a duplicate to show up, if there were one
+            await until(lambda: {r["state"] for r in outbox(db)} == {"done"})
+            # SIGTERM: any send still in hand is finished and recorded before the count.
+            assert await second.terminate() == 0
         finally:
             first.stop()
             second.stop()
@@ -177,25 +210,18 @@ async def test_kill_while_delivery_waits_after_a_503_then_restart_sends_once(
     assert len(delivered_notices(connector)) == 1
 
 
+def mid_send(rows: list[sqlite3.Row]) -> bool:
+    return any(r["state"] == "sending" for r in rows)
+
+
 async def test_kill_in_the_middle_of_a_send_then_restart_sends_once(tmp_path: Path) -> None:
-    def arrange(connector: FakeConnector) -> None:
-        connector.hold_next("/v3/conversations", 1.0)
-
-    def mid_send(rows: list[sqlite3.Row]) -> bool:
-        return any(r["state"] == "sending" for r in rows)
-
-    connector = await run_crash(tmp_path, arrange, mid_send)
+    connector = await run_crash(tmp_path, lambda c: c.hold_next("/v3/conversations"), mid_send)
     assert len(requests_to_manager(connector)) == 1
     assert len(delivered_notices(connector)) == 1
 
 
 async def test_sigterm_finishes_the_send_in_hand_and_exits_cleanly(tmp_path: Path) -> None:
-    def arrange(connector: FakeConnector) -> None:
-        connector.hold_next("/v3/conversations", 1.0)
-
-    def mid_send(rows: list[sqlite3.Row]) -> bool:
-        return any(r["state"] == "sending" for r in rows)
-
-    connector = await run_crash(tmp_path, arrange, mid_send, graceful=True)
+    connector = await run_crash(
+        tmp_path, lambda c: c.hold_next("/v3/conversations"), mid_send, graceful=True
+    )
     assert len(requests_to_manager(connector)) == 1
-    assert len(delivered_notices(connector)) == 1
