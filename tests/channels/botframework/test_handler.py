@@ -94,7 +94,10 @@ async def test_message_gets_one_adaptive_card(adviser: Adviser) -> None:
 async def test_typing_is_sent_first_when_the_answer_is_slow(adviser: Adviser) -> None:
     class SlowEscalations(NoEscalations):
         async def my_requests(self, asker: Person) -> Reply:
-            await asyncio.sleep(0.2)
+            # Slower than the typing delay by construction: done only once typing shows
+            # (a bound, not a window: without typing the test fails after it).
+            assert isinstance(bot.turns.outbound, RecordingOutbound)
+            await asyncio.wait_for(bot.turns.outbound.typing_shown.wait(), 10)
             return Reply(text="none")
 
     bot = await make_bot(adviser, typing_delay=0.0, escalations=SlowEscalations())
