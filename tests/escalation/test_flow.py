@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -240,7 +239,8 @@ async def test_reply_needs_text(world: World) -> None:
 async def test_429_storm_on_delivery_is_retried_with_retry_after_and_sent_once(
     world: World,
 ) -> None:
-    world.connector.fail_next(429, times=3, retry_after=1)
+    # At the delivery's own call (opening the manager's chat), not at the asker's replies.
+    world.connector.fail_next(429, times=3, retry_after=1, path="/v3/conversations")
     await world.escalate(QUESTION)
     store = world.app[ESCALATION_KEY].store
     # The worker reschedules at now + Retry-After on the (fake) clock; move it along.
@@ -407,12 +407,13 @@ async def test_a_mailed_request_closes_after_its_time_is_told_and_purged(world: 
 
 
 async def until_sent(world: World, seconds: int) -> None:
-    """Move the fake clock on a second at a time, waking the worker, until the request
-    is sent (the worker reschedules a refused send at now + Retry-After)."""
+    """Move the fake clock on a second at a time and have the worker deliver what is due
+    then (the worker reschedules a refused send at now + Retry-After on that clock). Each
+    drain returns once its attempts are settled, so no real time is waited for."""
+    worker = world.app[ESCALATION_KEY].worker
     for _ in range(seconds):
         if (await world.ticket()).status is Status.SENT:
             break
         world.clock.advance(timedelta(seconds=1))
-        world.app[ESCALATION_KEY].worker.wake()
-        await asyncio.sleep(0.05)
+        await worker.drain()
     assert (await world.ticket()).status is Status.SENT
