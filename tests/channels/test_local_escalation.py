@@ -9,7 +9,8 @@ from bot.fakes import activities
 from bot.fakes.activities import TeamsUser
 from tests.channels.conftest import Running, actions_of, card_text, cards_in
 
-pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
+# Every test runs once per Bot SDK; e2e: the whole local escalation over real HTTP.
+pytestmark = [pytest.mark.usefixtures("bot_sdk"), pytest.mark.e2e]
 
 USER = TeamsUser()
 

@@ -20,7 +20,8 @@ from bot.fakes.activities import TeamsUser
 from bot.harness import poke
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
+# Every test runs once per Bot SDK; e2e: real `python -m bot serve` processes.
+pytestmark = [pytest.mark.usefixtures("bot_sdk"), pytest.mark.e2e]
 
 
 def free_port() -> int:

@@ -32,7 +32,8 @@ from tests.channels.test_serve import free_port, wait_healthy
 from tests.conftest import ROOT
 from tests.escalation.conftest import ASKER, CLIENT, SECRET, SIGNING_KEY, directory, graph_env
 
-pytestmark = pytest.mark.usefixtures("bot_sdk")  # every test runs once per Bot SDK
+# Every test runs once per Bot SDK; e2e: real server processes, killed and restarted.
+pytestmark = [pytest.mark.usefixtures("bot_sdk"), pytest.mark.e2e]
 
 QUESTION = "Can I share a photo of my team at the Parliament's garden party?"
 

@@ -36,6 +36,8 @@ from tests.escalation.conftest import (
     escalation_settings,
 )
 
+pytestmark = pytest.mark.e2e  # web chat asker to Teams manager, end to end over real HTTP
+
 QUESTION = "Can I retweet a party leader's post criticising the Scottish Government?"
 WEB_CONVERSATION = "dl-conversation-7"
 _ids = itertools.count(1)

@@ -25,6 +25,8 @@ from bot.fakes.tokens import StaticBotTokens
 from tests.channels.conftest import local_settings, start
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]  # headless Chromium at a real server
+
 CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ADVISER_ARTIFACTS") or ROOT / "artifacts")
 DESKTOP = {"width": 1280, "height": 800}
