@@ -51,6 +51,7 @@ from bot.fakes.channel_issuer import ISSUER, ChannelIssuer
 from bot.fakes.connector import FakeConnector
 from bot.fakes.directline import FakeDirectLine
 from bot.settings import BotSdk
+from tests.channels.conftest import actions_of, cards_in
 from tests.conftest import ROOT
 from tests.fuzz import corpus as c
 
@@ -73,7 +74,6 @@ DL_SECRET = "fuzz-directline-secret"
 ENTRA_ISSUER = "https://login.microsoftonline.com/fuzz-tenant/v2.0"
 ENTRA_AUDIENCE = "api://adviser.fuzz/app"
 ORIGIN = "https://parliament.sharepoint.com"
-CANARY = "canary-card-7f3a91"
 
 
 @dataclass
@@ -125,6 +125,7 @@ class World:
     http: aiohttp.ClientSession
     values: dict[str, str] = field(default_factory=dict)
     fresh: list[str] = field(default_factory=list)  # unused local tokens
+    canary: str = ""  # the card id of the feedback row that must survive the fuzzing
 
     def entra(self, oid: str) -> str:
         now = int(time.time())
@@ -249,16 +250,22 @@ async def prepare(server: Server, world: World) -> None:
             world.values[name] = (await r.json())["token"]
     user = TeamsUser()
     url = world.connector.service_url
-    question = activities.message("Can I like a post by my MSP friend?", user, url)
-    feedback = activities.card_submit(
-        {"action": "feedback", "helpful": True}, user, url, reply_to=CANARY
-    )
-    headers = {}
-    for activity in (question, feedback):
+
+    async def post(activity: dict[str, Any]) -> None:
+        headers = {}
         if server.mode != "local":
             headers = {"Authorization": "Bearer " + world.issuer.token(APP_ID, url)}
         async with http.post(f"{server.url}/api/messages", json=activity, headers=headers) as r:
             assert r.status in (200, 201), await r.text()
+
+    # The canary: feedback given with the answer card's own (signed) button.
+    before = len(world.connector.sent)
+    await post(activities.message("Can I like a post by my MSP friend?", user, url))
+    sent = await world.connector.wait_until(lambda s: bool(cards_in(s[before:])), timeout=30)
+    helpful = next(a for a in actions_of(cards_in(sent[before:])[0]) if a["title"] == "👍 Helpful")
+    await post(activities.card_submit(helpful["data"], user, url, reply_to="canary-activity"))
+    with contextlib.closing(sqlite3.connect(server.database)) as db:
+        [(world.canary,)] = db.execute("SELECT card_id FROM feedback WHERE helpful = 1")
     if server.mode != "local":
         return
     async with http.post(f"{server.url}/chat/token") as r:
@@ -383,13 +390,13 @@ def unescaped(cards: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def database_problems(path: Path) -> list[str]:
+def database_problems(path: Path, canary: str) -> list[str]:
     with contextlib.closing(sqlite3.connect(path)) as db:
         problems = [row[0] for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         problems += [f"table {t} is missing" for t in {"feedback", "tickets", "outbox"} - tables]
         if "feedback" in tables:
-            rows = db.execute("SELECT helpful FROM feedback WHERE card_id = ?", (CANARY,))
+            rows = db.execute("SELECT helpful FROM feedback WHERE card_id = ?", (canary,))
             if [tuple(r) for r in rows] != [(1,)]:
                 problems.append("the canary feedback row is gone or changed")
     return problems
@@ -447,7 +454,8 @@ async def test_hostile_requests_get_4xx_and_the_server_holds(
     assert stopped, "SIGTERM did not stop the server"
     assert not unescaped(tally.cards), unescaped(tally.cards)[:5]
     assert tally.cards, "no card was seen: the probes never reached the dialogue"
-    assert not database_problems(server.database), database_problems(server.database)
+    problems = database_problems(server.database, world.canary)
+    assert not problems, problems
 
 
 def test_the_corpus_is_the_same_for_a_seed_and_hostile() -> None:
