@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import select
+import signal
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -211,6 +212,11 @@ class LoopThread:
         self.thread.join(STOP_SECONDS)
 
     def _main(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            # Ctrl-C is the main thread's: readline notices a SIGINT only when it breaks
+            # its wait for keys, so one the kernel hands to this thread (or to the worker
+            # threads it starts, which inherit the mask) went unheeded until a key came.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             asyncio.run(self._serve())
         except Exception as exc:
