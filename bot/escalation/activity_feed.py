@@ -20,7 +20,7 @@ from bot.conversation.labels import verdict_badge
 from bot.core.types import Route
 from bot.escalation import deep_links
 from bot.escalation.events import FeedNotice
-from bot.escalation.tickets import Ticket, address
+from bot.escalation.tickets import Ticket, teams_address
 from bot.graph.client import ActivityNotice, Directory
 from bot.graph.tokens import TokenError
 from bot.http import HttpError
@@ -40,6 +40,7 @@ class FeedConfig:
     enabled: bool
     dcct_channel_id: str
     dcct_service_url: str
+    teams_service_url: str = ""  # for an asker outside Teams (web chat: Direct Line's)
 
 
 class ActivityFeed:
@@ -95,7 +96,11 @@ class ActivityFeed:
 
     async def _recipients(self, ticket: Ticket) -> set[str]:
         if ticket.route is Route.DCCT:
-            service_url = self.config.dcct_service_url or address(ticket.asker_conversation)[0]
+            # The DCCT team is in Teams: asked at the asker's address only when that is
+            # Teams', never at a web chat asker's Direct Line.
+            asker = ticket.asker_conversation
+            teams_url = teams_address(asker, self.config.teams_service_url, "")[0]
+            service_url = self.config.dcct_service_url or teams_url
             return await self.dcct_members(service_url)
         return {ticket.expert_aad} if ticket.expert_aad else set()
 

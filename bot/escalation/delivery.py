@@ -35,7 +35,7 @@ from bot.escalation.events import (
 )
 from bot.escalation.lifecycle import Change, Expert
 from bot.escalation.store import TicketStore, Transition
-from bot.escalation.tickets import Reroute, Status, Ticket, address
+from bot.escalation.tickets import Reroute, Status, Ticket, address, teams_address
 from bot.graph.client import Directory, DirectoryUser
 from bot.graph.tokens import TokenError
 from bot.http import ServiceError, TransportError
@@ -81,18 +81,6 @@ class DeliveryConfig:
     teams_service_url: str
     app_id: str = ""  # the bot's, as Teams names it (28:<app id>) in a new conversation
     tenant_id: str = ""  # the organisation's, for askers whose channel names none (web chat)
-
-
-def teams_address(
-    asker: dict[str, Any], teams_service_url: str, app_id: str
-) -> tuple[str, dict[str, Any]]:
-    """(serviceUrl, bot account) for starting a Teams conversation about an asker: their
-    own when they are in Teams (the tenant's region, as Teams told us), else the
-    configured Teams service URL and the bot's Teams id."""
-    if asker.get("channelId") == "msteams" and asker.get("serviceUrl"):
-        return str(asker["serviceUrl"]), dict(asker.get("bot") or {})
-    bot = {"id": f"28:{app_id}", "name": ""} if app_id else dict(asker.get("bot") or {})
-    return teams_service_url, bot
 
 
 # Said mid-sentence ("Delivered to your line manager (local stand-in)").

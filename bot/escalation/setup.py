@@ -17,10 +17,11 @@ from bot.connector import BotConnectorClient
 from bot.conversation.signing import CardSigner
 from bot.conversation.types import Person
 from bot.escalation.activity_feed import ActivityFeed, FeedConfig
-from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig, teams_address
+from bot.escalation.delivery import DcctRoute, Deliveries, DeliveryConfig
 from bot.escalation.lifecycle import LateRules
 from bot.escalation.service import EscalationService
 from bot.escalation.store import TicketStore
+from bot.escalation.tickets import teams_address
 from bot.escalation.worker import OutboxWorker
 from bot.graph.client import Directory, GraphClient
 from bot.graph.tokens import MsalGraphTokens
@@ -148,7 +149,10 @@ def setup_escalation(
         current_directory,
         members.fetch,
         FeedConfig(
-            escalation.activity_feed, escalation.dcct_channel_id, escalation.dcct_service_url
+            escalation.activity_feed,
+            escalation.dcct_channel_id,
+            escalation.dcct_service_url,
+            teams_service_url=escalation.teams_service_url,
         ),
     )
     deliveries = Deliveries(

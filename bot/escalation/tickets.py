@@ -109,6 +109,18 @@ def address(reference: dict[str, Any]) -> tuple[str, str]:
     return str(reference.get("serviceUrl", "")), str(conversation.get("id", ""))
 
 
+def teams_address(
+    asker: dict[str, Any], teams_service_url: str, app_id: str
+) -> tuple[str, dict[str, Any]]:
+    """(serviceUrl, bot account) for starting a Teams conversation about an asker: their
+    own when they are in Teams (the tenant's region, as Teams told us), else the
+    configured Teams service URL and the bot's Teams id."""
+    if asker.get("channelId") == "msteams" and asker.get("serviceUrl"):
+        return str(asker["serviceUrl"]), dict(asker.get("bot") or {})
+    bot = {"id": f"28:{app_id}", "name": ""} if app_id else dict(asker.get("bot") or {})
+    return teams_service_url, bot
+
+
 _DATES = ("created_at", "answered_at", "sent_at", "reminded_at", "closed_at")
 _ENUMS: dict[str, type[StrEnum]] = {
     "status": Status,

@@ -18,7 +18,7 @@ from bot.channels.directline.identity import WebChatIds
 from bot.clock import FakeClock
 from bot.core import Adviser
 from bot.escalation.tickets import Status
-from bot.fakes.connector import FakeConnector, Sent
+from bot.fakes.connector import FakeConnector, Member, Sent
 from bot.fakes.graph import FakeGraph
 from bot.fakes.identity import FakeIdentity
 from bot.fakes.tokens import StaticBotTokens
@@ -27,6 +27,9 @@ from tests.channels.conftest import actions_of, card_text, cards_in, start
 from tests.escalation.conftest import (
     ASKER,
     CLIENT,
+    DCCT_CHANNEL,
+    DCCT_MEMBER,
+    DCCT_TEAM,
     MANAGER,
     SECRET,
     SIGNING_KEY,
@@ -179,3 +182,22 @@ async def test_a_forged_web_chat_id_sees_no_requests_and_cannot_act_on_them(
         reply = await split.reply_to(await split.say(forged, value=offer))
         assert "I can't pass this on" in reply.activity["text"]
     assert (await world.ticket()).status is not Status.CANCELLED
+
+
+async def test_a_web_chat_askers_dcct_request_alerts_the_dcct_members_found_in_teams(
+    split: Split,
+) -> None:
+    """No manager on record: the request goes to the DCCT channel, and the activity-feed
+    alert goes to the DCCT team's members, asked of Teams at the Teams service URL (the
+    asker's own serviceUrl is Direct Line's, which knows no team)."""
+    world, teams = split.world, split.world.connector
+    teams.members[DCCT_TEAM] = [Member(DCCT_MEMBER.id, DCCT_MEMBER.name, DCCT_MEMBER.aad_object_id)]
+    world.graph.users[ASKER.aad_object_id].manager = None
+    await escalate(split)
+    sent = await teams.wait_until(lambda s: any(x.activity.get("isGroup") for x in s))
+    post = next(x for x in sent if x.activity.get("isGroup"))
+    assert post.activity["channelData"]["channel"]["id"] == DCCT_CHANNEL  # posted in Teams
+    await world.idle()
+    assert (await world.ticket()).route == "dcct"
+    [notice] = world.graph.notifications
+    assert notice["user"] == DCCT_MEMBER.aad_object_id
