@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -23,6 +24,22 @@ from bot.store.database import Dialect, Row, Tx, sqlite_time
 from bot.store.migrations import migrate
 
 T = TypeVar("T")
+BUSY_SECONDS = 5.0  # how long a statement waits for another process's lock on the file
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Two processes opening a new file at once both switch it to WAL. SQLite answers the
+    loser "database is locked" at once, without its busy handler (waiting could deadlock),
+    so the switch is retried here for up to BUSY_SECONDS. Runs on the store's own thread."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _param(value: Any) -> Any:
@@ -59,12 +76,13 @@ class SqliteDatabase:
         if self._conn is None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS
+            )
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
             self._conn = conn
         return self._conn
 
