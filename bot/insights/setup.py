@@ -51,7 +51,10 @@ def setup_insights(
     )  # fmt: skip
     app[INSIGHTS_KEY] = source
     members = TeamMembers(
-        connector, settings.escalation.dcct_service_url, settings.escalation.dcct_team_id
+        connector,
+        settings.escalation.dcct_service_url,
+        settings.escalation.dcct_team_id,
+        teams_service_url=settings.escalation.teams_service_url,
     )
     access = DcctAccess(
         members, team_configured=bool(settings.escalation.dcct_team_id), local=settings.local_mode
@@ -62,7 +65,13 @@ def setup_insights(
     else:
         handler = with_cors(
             insights_page(
-                source, access, validator, service_url=settings.escalation.dcct_service_url
+                source,
+                access,
+                validator,
+                # A page request brings no serviceUrl, so the DCCT's members are listed where
+                # every proactive Teams send goes: the DCCT's own address, else the Teams one.
+                service_url=settings.escalation.dcct_service_url
+                or settings.escalation.teams_service_url,
             ),
             frozenset(settings.webchat.allowed_origins),
             methods="GET, OPTIONS",

@@ -85,8 +85,9 @@ def insights_page(
                              **{"WWW-Authenticate": "Bearer"})  # fmt: skip
             if access.team_configured and not service_url:
                 log.error("insights.no_service_url")
-                return _page(503, "Not set up", "The insights page needs DCCT_SERVICE_URL "
-                             "(see the runbook) to check who is in the DCCT team.")  # fmt: skip
+                return _page(503, "Not set up", "The insights page needs DCCT_SERVICE_URL or "
+                             "TEAMS_SERVICE_URL (see the runbook) to check who is in the DCCT "
+                             "team.")  # fmt: skip
             person = Person(
                 user_id=f"page:{caller.object_id}", name=caller.name,
                 aad_object_id=caller.object_id, tenant_id=None, channel_id="insights-page",

@@ -80,7 +80,11 @@ async def seed_app(app: web.Application, week1: Any = WEEK1) -> None:
 
 
 @pytest.fixture
-async def site(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Site]:
+async def site(
+    request: pytest.FixtureRequest, tmp_path: Path, adviser: Adviser
+) -> AsyncIterator[Site]:
+    # Which setting holds the fake Bot Connector's address; by default the DCCT's own.
+    address_setting = getattr(request, "param", "DCCT_SERVICE_URL")
     keys = ChannelIssuer().start()
     try:
         async with FakeConnector() as connector, aiohttp.ClientSession() as http:
@@ -91,11 +95,11 @@ async def site(tmp_path: Path, adviser: Adviser) -> AsyncIterator[Site]:
                 tmp_path,
                 DCCT_TEAM_ID=DCCT_TEAM,
                 DCCT_CHANNEL_ID=DCCT_CHANNEL,
-                DCCT_SERVICE_URL=connector.service_url,
                 WEBCHAT_API_AUDIENCE=AUDIENCE,
                 WEBCHAT_TOKEN_ISSUER=ISSUER,
                 WEBCHAT_JWKS_URL=f"{keys.base_url}/v1/.well-known/keys",
                 WEBCHAT_ALLOWED_ORIGINS="https://parliament.sharepoint.com",
+                **{address_setting: connector.service_url},
             )
             runner, url, app = await start(
                 settings, adviser, clock=FakeClock(START), bot_tokens=StaticBotTokens()
@@ -183,6 +187,18 @@ async def test_the_page_refuses_anyone_not_signed_in_or_not_in_the_dcct(site: Si
     assert (await site.page(expired))[0] == 401
     other_audience = site.token(DCCT_MEMBER.aad_object_id, aud="api://someone-else")
     assert (await site.page(other_audience))[0] == 401
+
+
+@pytest.mark.parametrize("site", ["TEAMS_SERVICE_URL"], indirect=True)
+async def test_without_a_dcct_address_the_page_lists_the_team_at_the_teams_one(
+    site: Site,
+) -> None:
+    """A page request brings no serviceUrl: with DCCT_SERVICE_URL empty the DCCT's members
+    are asked for where every proactive Teams send goes, TEAMS_SERVICE_URL."""
+    status, html, _ = await site.page(site.token(DCCT_MEMBER.aad_object_id))
+    assert status == 200, html
+    assert "for Dana Comms" in html
+    assert (await site.page(site.token(STRANGER.aad_object_id)))[0] == 403
 
 
 async def test_the_page_takes_a_period_and_says_what_is_wrong_with_one(site: Site) -> None:
