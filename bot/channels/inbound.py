@@ -134,7 +134,9 @@ def _encodable(value: Any) -> bool:
 # --- Bot Framework activities ----------------------------------------------------------
 
 _OPTIONAL_TEXT = ("id", "channelId", "text", "name", "replyToId", "locale", "textFormat")
-_OPTIONAL_ACCOUNTS = ("from", "recipient")
+# Every activity a channel sends names its sender and the bot: a reply is addressed from
+# them (the Agents SDK cannot even build an invoke's response without the recipient).
+_ACCOUNTS = ("from", "recipient")
 
 
 def check_activity(body: Any) -> dict[str, Any]:
@@ -153,12 +155,10 @@ def check_activity(body: Any) -> dict[str, Any]:
     for name in _OPTIONAL_TEXT:
         if body.get(name) is not None and not isinstance(body[name], str):
             raise BadInput(400, "bad_activity", f"activity {name} must be a string")
-    for name in _OPTIONAL_ACCOUNTS:
+    for name in _ACCOUNTS:
         account = body.get(name)
-        if account is None:
-            continue
         if not isinstance(account, dict) or not _optional_text(account, "id", "name"):
-            raise BadInput(400, "bad_activity", f"activity {name} must be an account")
+            raise BadInput(400, "bad_activity", f"activity needs {name}, an account")
     if not _optional_text(conversation, "name", "conversationType", "tenantId"):
         raise BadInput(400, "bad_activity", "activity conversation has a field of the wrong type")
     for name in ("entities", "attachments", "membersAdded", "membersRemoved"):

@@ -60,6 +60,7 @@ def activity(**changes: Any) -> dict[str, Any]:
         "serviceUrl": "https://smba.trafficmanager.net/emea/",
         "conversation": {"id": "a:1"},
         "from": {"id": "29:u", "name": "U"},
+        "recipient": {"id": "28:bot", "name": "Policy adviser"},
         "text": "hi",
     }
     base.update(changes)
@@ -79,6 +80,9 @@ def activity(**changes: Any) -> dict[str, Any]:
         {"conversation": {"id": "a", "tenantId": 1}},
         {"from": "u1"},
         {"from": {"id": ["u"]}},
+        {"from": None},
+        {"recipient": None},
+        {"recipient": "b1"},
         {"text": {"a": 1}},
         {"id": 1.5},
         {"name": []},

@@ -458,6 +458,11 @@ elsewhere = st.builds(
             "/%00",
             "/" + "a" * 4000,
             "/api/directline/token/../refresh",
+            "/insights",
+            "/insights?since=" + "9" * 5000,
+            "/insights?since=2026-13-45&until=%00",
+            "/insights?since=2026-01-01&until=1999-01-01",
+            "/insights?since=2026-01-01&since=2026-02-01",
         ]
     ),
 )
@@ -489,6 +494,9 @@ REPRODUCERS = [
         '"conversation":{"id":"loop"},"from":{"id":"u1"},"recipient":{"id":"b1"},"text":"hello"}',
         Authorization=CHANNEL_JWT,
     ),
+    # Found by this suite: an invoke naming no bot (no recipient) was a 501 under the
+    # Agents SDK, which cannot address the invoke's response.
+    _json(_INVOKE.replace(',"recipient":{"id":"b1"}', "") % "null", Authorization=CHANNEL_JWT),
 ]
 LOCAL_REPRODUCERS = [
     Probe(
