@@ -3,42 +3,28 @@ no console errors, reads in order, and its screenshot lands in artifacts/insight
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from bot.app import ANSWERS_KEY, DATABASE_KEY, FEEDBACK_KEY, RULINGS_KEY
 from bot.clock import FakeClock
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
 from bot.insights.report import week_start
+from tests.browser import ARTIFACTS, chromium
 from tests.channels.conftest import local_settings, start
-from tests.conftest import ROOT
 from tests.escalation.conftest import START
 from tests.insights import seed
 
-CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = ROOT / "artifacts"
-
 
 @pytest.fixture
-def chromium() -> str:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install chromium"
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        await browser.close()
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
 
 
 async def test_the_insights_page_in_a_browser(

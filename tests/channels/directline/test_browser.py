@@ -8,7 +8,6 @@ Screenshots of the main steps (welcome, answer, escalation preview, answered), a
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,19 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page
 
 from bot.app import FEEDBACK_KEY
 from bot.channels.directline.page import STATIC
 from bot.core import Adviser
 from bot.fakes.tokens import StaticBotTokens
+from tests.browser import ARTIFACTS, chromium
 from tests.channels.conftest import local_settings, start
-from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]  # headless Chromium at a real server
 
-CHROMIUM = os.environ.get("ADVISER_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("ADVISER_ARTIFACTS") or ROOT / "artifacts")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 NARROW = {"width": 360, "height": 780}
@@ -36,20 +33,10 @@ QUESTION = "Can I post that the Conservatives are a disgrace on my own Twitter?"
 
 
 @pytest.fixture
-def prerequisites() -> None:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install chromium"
+async def browser() -> AsyncIterator[Browser]:
     assert (STATIC / "vendor" / "webchat.js").exists(), "run: bash scripts/fetch-webchat"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture
-async def browser(prerequisites: None) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        await browser.close()
+    async with chromium() as launched:
+        yield launched
 
 
 @dataclass
