@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -30,9 +31,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    port: int
+    env: dict[str, str]  # what it was started with
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def serve(tmp_path: Path, output: int, **env: str) -> Served:
+    """`python -m bot serve` in local mode on a free port, its database in `tmp_path`; its
+    output to `output` (a pipe, with standard error joined to it, or nowhere)."""
+    port = free_port()
+    environ = {**os.environ, "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"), **env}
+    environ.pop("MicrosoftAppId", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=environ,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    return Served(process, port, environ)
+
+
 async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     async with aiohttp.ClientSession() as http:
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: the judge loads slowly on a loaded machine
             assert process.poll() is None, "server exited during start-up"
             try:
                 async with http.get(f"{url}/healthz") as response:
@@ -45,22 +73,9 @@ async def wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 async def test_serve_then_poke_gets_an_answer_card(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        "BOT_LOG_FORMAT": "json",
-    }
-    env.pop("MicrosoftAppId", None)
-    process = subprocess.Popen(  # noqa: ASYNC220 - quick to start; the test owns the loop
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    served = serve(tmp_path, subprocess.PIPE, BOT_LOG_FORMAT="json")
+    process, url, port, env = served.process, served.url, served.port, served.env
     try:
-        url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, process)
         raw = io.StringIO()
         assert await poke(url, "Can I post a selfie taken at my desk?", raw, raw=True) == 0
@@ -116,18 +131,9 @@ async def test_sigterm_stops_the_server_while_a_reply_hangs(tmp_path: Path) -> N
 
     black_hole = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     hole_port = black_hole.sockets[0].getsockname()[1]
-    port = free_port()
-    env = {**os.environ, "BOT_DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
-    env.pop("MicrosoftAppId", None)
-    process = subprocess.Popen(  # noqa: ASYNC220 - quick to start; the test owns the loop
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    served = serve(tmp_path, subprocess.DEVNULL)
+    process, url = served.process, served.url
     try:
-        url = f"http://127.0.0.1:{port}"
         await wait_healthy(url, process)
         activity = activities.message("hello", TeamsUser(), f"http://127.0.0.1:{hole_port}/")
         async with aiohttp.ClientSession() as http:
