@@ -1,5 +1,14 @@
+import signal
 import sys
 
-from bot.cli import main
+if sys.argv[1:2] == ["chat"] and hasattr(signal, "pthread_sigmask"):
+    # The terminal chat's Ctrl-C must reach the main thread, the one waiting for keys in
+    # readline: a SIGINT the kernel hands to any other thread (numpy's BLAS threads start
+    # when it is imported, below) only sets Python's flag, and readline goes on waiting for
+    # a key. Blocked here, before any thread exists, every thread inherits the block; the
+    # chat unblocks it on the main thread alone once it is ready (terminal.run_chat).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+from bot.cli import main  # after the mask: the threads its imports start inherit it
 
 sys.exit(main())

@@ -295,6 +295,11 @@ def run_chat(settings: Settings, adviser: Adviser, stdin: TextIO, out: TextIO) -
         except OSError as exc:  # no local port, or the database cannot open
             sys.stderr.write(f"error: the chat could not start: {exc}\n")
             return 2
+        if hasattr(signal, "pthread_sigmask"):
+            # Every other thread is started: Ctrl-C is now the main thread's alone (it was
+            # blocked from the first line, bot/__main__.py, so a Ctrl-C during start-up is
+            # delivered here and ends the chat cleanly).
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         screen.show(plain_text(BANNER, style))
         app.run(channel.welcome())
         converse(channel, app, keys, screen)

@@ -232,6 +232,21 @@ def test_ctrl_c_leaves_cleanly(terminal: Terminal) -> None:
     assert "KeyboardInterrupt" not in terminal.screen
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads Linux's /proc")
+def test_only_the_thread_reading_keys_can_take_ctrl_c(terminal: Terminal) -> None:
+    """A SIGINT the kernel hands to another thread (numpy's BLAS threads, the app's loop)
+    leaves readline waiting for a key, so every thread but the main one blocks it."""
+    terminal.prompt()
+    masks = {}
+    for task in Path(f"/proc/{terminal.pid}/task").iterdir():
+        status = (task / "status").read_text()
+        blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", status, re.M)[1], 16)  # type: ignore[index]
+        masks[int(task.name)] = bool(blocked & (1 << (signal.SIGINT - 1)))
+    assert len(masks) > 1, "the chat runs its app on threads of its own"
+    assert masks.pop(terminal.pid) is False, "the main thread takes Ctrl-C"
+    assert all(masks.values()), f"threads that could take Ctrl-C: {masks}"
+
+
 def test_ctrl_d_leaves_cleanly(terminal: Terminal) -> None:
     terminal.type("\x04")
     assert terminal.exit_code() == 0
