@@ -241,8 +241,8 @@ def welcome_card(privacy_days: int) -> dict[str, Any]:
     body += [
         text(
             "**To reach a person:** when an answer needs a judgement I offer to pass your "
-            "question to your line manager or the DCCT (Parliament Communications Office). "
-            "You can always contact them directly too.",
+            "question to your line manager or the DCCT (the Digital Communications and Content "
+            "Team). You can always contact them directly too.",
             spacing="Medium",
         ),
         text(
