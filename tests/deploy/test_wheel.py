@@ -38,7 +38,7 @@ from tests.conftest import ROOT
 
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
 LOCK = ROOT / "requirements.lock"
-CLIENT = ROOT / "bot" / "webchat" / "static" / "vendor" / "webchat.js"
+CLIENT = ROOT / "bot" / "channels" / "directline" / "static" / "vendor" / "webchat.js"
 APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 HOST = "adviser.example.org"
 SETTING_NAMES = {name for name, _, _ in Settings.describe()}

@@ -43,7 +43,7 @@ class ConnectorHolder:
 
 # Direct Line (web chat) cannot edit a sent activity.
 CHANNELS_WITHOUT_UPDATES = frozenset({"directline", "webchat"})
-# Web chat pages (bot/webchat/static/chat.js, the SharePoint web part) put the id of the
+# Web chat pages (bot/channels/directline/static/chat.js, the SharePoint web part) put the id of the
 # card's activity into each of its buttons' data under this key, since Direct Line has no
 # replyToId for a card action; a reply that replaces that card names it in channelData
 # under REPLACES, and the page shows the new card in the old one's place.

@@ -32,7 +32,7 @@ from bot.conversation.types import Reply
 from bot.store.welcomes import WelcomeStore
 
 log = logging.getLogger("bot.channels")
-# Said by web chat pages (bot/webchat/static/chat.js, the SharePoint web part) on opening.
+# Said on opening by web chat pages (bot/channels/directline/static/chat.js, the web part).
 JOIN_EVENT = "webchat/join"
 
 
