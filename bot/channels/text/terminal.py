@@ -280,6 +280,11 @@ def ask_inputs(
 
 def run_chat(settings: Settings, adviser: Adviser, stdin: TextIO, out: TextIO) -> int:
     interactive = stdin.isatty() and out.isatty()
+    if interactive:
+        # Ctrl-C leaves the chat, whatever the parent did: a shell starting a job in the
+        # background without job control makes it ignore SIGINT, and Python then installs
+        # no KeyboardInterrupt handler at all.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     screen = Screen(out, redraw=interactive)
     keys: Keys = (
         ReadlineKeys(stdin.fileno()) if interactive else StreamKeys(stdin.fileno(), screen.write)
