@@ -105,15 +105,20 @@ class RulingsDesk:
             return Reply(text=MEMBERSHIP_UNKNOWN)
         return None if member else Reply(text=NOT_DCCT)
 
+    def _signed_id(self, data: Mapping[str, Any], key: str, purpose: str) -> int | None:
+        """The id a button carries under `key`, if the bot signed it for `purpose`."""
+        ident = data.get(key)
+        if isinstance(ident, int) and self.signer.verify(ident, purpose, data.get("sig")):
+            return ident
+        log.warning("rulings.bad_signature", extra=logs.fields(action=str(data["action"])))
+        return None
+
     # --- from a request to a proposal -----------------------------------------------
 
     async def _ticket(self, data: Mapping[str, Any]) -> Ticket | Reply:
         """The request a form button is about, or why it cannot be acted on."""
-        ticket_id = data.get("ticket")
-        if not isinstance(ticket_id, int) or not self.signer.verify(
-            ticket_id, "learn", data.get("sig")
-        ):
-            log.warning("rulings.bad_signature", extra=logs.fields(action=str(data["action"])))
+        ticket_id = self._signed_id(data, "ticket", "learn")
+        if ticket_id is None:
             return Reply(text=STALE_BUTTON)
         ticket = await self.tickets.get(ticket_id)
         if ticket is None or not ticket.question:
@@ -219,11 +224,8 @@ class RulingsDesk:
     # --- the second pair of eyes ----------------------------------------------------
 
     async def _proposal(self, data: Mapping[str, Any]) -> Proposal | Reply:
-        proposal_id = data.get("proposal")
-        if not isinstance(proposal_id, int) or not self.signer.verify(
-            proposal_id, "proposal", data.get("sig")
-        ):
-            log.warning("rulings.bad_signature", extra=logs.fields(action=str(data["action"])))
+        proposal_id = self._signed_id(data, "proposal", "proposal")
+        if proposal_id is None:
             return Reply(text=STALE_BUTTON)
         return await self.proposals.get(proposal_id) or Reply(text=STALE_BUTTON)
 
